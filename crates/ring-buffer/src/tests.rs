@@ -1,0 +1,197 @@
+#![allow(non_snake_case)]
+
+use super::*;
+use rstest::rstest;
+use std::vec::Vec;
+
+/// A 32-byte record, the size of an index-lane event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Event {
+    thread: u32,
+    kind: u32,
+    sequence: u64,
+    timestamp: u64,
+    payload: u64,
+}
+
+fn event(sequence: u64) -> Event {
+    Event {
+        thread: 1,
+        kind: (sequence % 2) as u32,
+        sequence,
+        timestamp: sequence.wrapping_mul(10),
+        payload: !sequence,
+    }
+}
+
+#[rstest]
+#[case(1)]
+#[case(2)]
+#[case(3)]
+#[case(7)]
+#[case(1023)]
+#[case(1024)]
+#[case(100_000)]
+fn ring__fill_to_capacity__then_every_slot_usable(#[case] capacity: usize) {
+    let mut ring = RingBuffer::with_capacity(capacity).unwrap();
+    let (mut writer, reader) = ring.split();
+    for i in 0..capacity as u64 {
+        writer.push(event(i)).unwrap();
+    }
+    assert!(writer.is_full());
+    assert_eq!(writer.push(event(u64::MAX)), Err(event(u64::MAX)));
+    let committed = reader.peek();
+    assert_eq!(committed.len(), capacity);
+    assert!(
+        committed
+            .iter()
+            .enumerate()
+            .all(|(i, e)| *e == event(i as u64))
+    );
+    assert_eq!(ring.len(), capacity);
+    assert!(ring.is_full());
+}
+
+#[rstest]
+#[case(1, 3)]
+#[case(3, 2)]
+#[case(7, 7)]
+#[case(1024, 1000)]
+fn ring__batch_larger_than_free_space__then_partial_append(
+    #[case] capacity: usize,
+    #[case] batch: usize,
+) {
+    let mut ring = RingBuffer::with_capacity(capacity).unwrap();
+    let (mut writer, mut reader) = ring.split();
+    let records: Vec<Event> = (0..batch as u64).map(event).collect();
+    let mut written = 0;
+    loop {
+        let n = writer.push_slice(&records);
+        if n == 0 {
+            break;
+        }
+        assert!(n <= batch);
+        written += n;
+    }
+    assert_eq!(written, capacity);
+    assert_eq!(writer.push_slice(&[]), 0);
+    let mut out = std::vec![event(0); capacity + 5];
+    assert_eq!(reader.read_into(&mut out), capacity);
+    for (i, got) in out[..capacity].iter().enumerate() {
+        assert_eq!(*got, records[i % batch]);
+    }
+    assert_eq!(reader.unread(), 0);
+    assert_eq!(reader.pop(), None);
+}
+
+#[test]
+fn ring__reader_sees_only_committed__then_advances_in_order() {
+    let mut ring = RingBuffer::with_capacity(8).unwrap();
+    let (mut writer, mut reader) = ring.split();
+    assert!(reader.peek().is_empty());
+    writer.push(1_u32).unwrap();
+    writer.push(2).unwrap();
+    assert_eq!(reader.peek(), &[1, 2]);
+    assert_eq!(reader.advance(1), 1);
+    writer.push(3).unwrap();
+    assert_eq!(reader.peek(), &[2, 3]);
+    assert_eq!(
+        reader.advance(10),
+        2,
+        "advance is clamped to what is committed"
+    );
+    assert_eq!(reader.consumed(), 3);
+    assert_eq!(ring.unread(), 0);
+}
+
+#[test]
+fn ring__reset_after_many_laps__then_empty_and_reusable() {
+    let mut ring = RingBuffer::with_capacity(5).unwrap();
+    for lap in 0..1000_u64 {
+        {
+            let (mut writer, mut reader) = ring.split();
+            while writer.push(lap).is_ok() {}
+            assert_eq!(reader.pop(), Some(lap));
+            assert_eq!(reader.unread(), 4);
+        }
+        ring.set_header(RingHeader {
+            sequence: lap,
+            flags: RingFlags::MARKED,
+        });
+        assert_eq!(ring.header().sequence, lap);
+        ring.reset();
+        assert!(ring.is_empty());
+        assert_eq!(ring.unread(), 0);
+    }
+}
+
+#[test]
+fn ring__handles_recreated__then_positions_persist() {
+    let ring = RingBuffer::with_capacity(4).unwrap();
+    // SAFETY: one thread, one writer and one reader at a time.
+    unsafe {
+        ring.writer().push(10_u8).unwrap();
+        ring.writer().push(11).unwrap();
+        assert_eq!(ring.reader().pop(), Some(10));
+        assert_eq!(ring.reader().pop(), Some(11));
+        assert_eq!(ring.writer().len(), 2);
+        ring.reset_unchecked();
+        assert_eq!(ring.writer().remaining(), 4);
+    }
+}
+
+#[test]
+fn ring__caller_memory__then_no_allocation_and_typed_errors() {
+    let mut memory = [core::mem::MaybeUninit::<u64>::uninit(); 3];
+    let mut ring = RingBuffer::from_uninit(&mut memory).unwrap();
+    let (mut writer, reader) = ring.split();
+    assert_eq!(writer.push_slice(&[1, 2, 3, 4]), 3);
+    assert_eq!(reader.peek(), &[1, 2, 3]);
+    let mut bytes = [core::mem::MaybeUninit::<u8>::uninit(); 4];
+    assert_eq!(
+        RingBuffer::<u64>::from_bytes(&mut bytes, 0).unwrap_err(),
+        SlotsError::ZeroLength
+    );
+    assert!(RingBuffer::<u64>::with_capacity(usize::MAX / 4).is_err());
+}
+
+#[test]
+fn ring__writer_and_reader_positions__then_separate_cache_lines() {
+    let ring = RingBuffer::<u64>::with_capacity(1).unwrap();
+    let committed = core::ptr::addr_of!(ring.committed) as usize;
+    let consumed = core::ptr::addr_of!(ring.consumed) as usize;
+    assert!(committed.abs_diff(consumed) >= 64);
+    assert_eq!(
+        committed % core::mem::align_of::<CachePadded<AtomicUsize>>(),
+        0
+    );
+}
+
+#[test]
+fn ring__concurrent_reader__then_every_record_once_in_order() {
+    const RECORDS: u64 = if cfg!(miri) { 200 } else { 200_000 };
+    let mut ring = RingBuffer::with_capacity(RECORDS as usize).unwrap();
+    std::thread::scope(|s| {
+        let (mut writer, mut reader) = ring.split();
+        s.spawn(move || {
+            let mut next = 0;
+            while next < RECORDS {
+                let batch: Vec<Event> = (next..(next + 7).min(RECORDS)).map(event).collect();
+                next += writer.push_slice(&batch) as u64;
+            }
+        });
+        let mut expected = 0;
+        while expected < RECORDS {
+            let committed = reader.peek();
+            for e in committed {
+                assert_eq!(*e, event(expected));
+                expected += 1;
+            }
+            let n = committed.len();
+            reader.advance(n);
+            if n == 0 {
+                std::thread::yield_now();
+            }
+        }
+    });
+}

@@ -1,0 +1,85 @@
+#![allow(non_snake_case)]
+
+use super::*;
+use core::mem::MaybeUninit;
+use rstest::rstest;
+use std::vec::Vec;
+
+#[rstest]
+#[case(1)]
+#[case(2)]
+#[case(3)]
+#[case(7)]
+#[case(1023)]
+#[case(1024)]
+fn owned__written_slots__then_read_back(#[case] len: usize) {
+    let slots = Slots::<u64>::new(len).unwrap();
+    assert_eq!(slots.len(), len);
+    for i in 0..len {
+        // SAFETY: single thread, in bounds.
+        unsafe { slots.write(i, i as u64 * 3) };
+    }
+    // SAFETY: every slot was written above.
+    let all = unsafe { slots.slice(0, len) };
+    assert!(all.iter().enumerate().all(|(i, &v)| v == i as u64 * 3));
+}
+
+#[test]
+fn zero_length__then_typed_error() {
+    assert_eq!(Slots::<u8>::new(0).unwrap_err(), SlotsError::ZeroLength);
+    let mut empty: [MaybeUninit<u8>; 0] = [];
+    assert_eq!(
+        Slots::from_uninit(&mut empty).unwrap_err(),
+        SlotsError::ZeroLength
+    );
+}
+
+#[test]
+fn overflowing_byte_size__then_typed_error() {
+    let err = Slots::<[u8; 64]>::new(usize::MAX / 32).unwrap_err();
+    assert!(matches!(err, SlotsError::TooLarge { slot_bytes: 64, .. }));
+}
+
+#[test]
+fn zero_sized_slots__then_usable_without_allocation() {
+    let slots = Slots::<()>::new(usize::MAX).unwrap();
+    // SAFETY: single thread, in bounds.
+    unsafe { slots.write(usize::MAX - 1, ()) };
+}
+
+#[test]
+fn caller_bytes__misaligned_or_small__then_typed_errors() {
+    let mut backing: Vec<MaybeUninit<u64>> = Vec::with_capacity(8);
+    backing.resize(8, MaybeUninit::uninit());
+    // SAFETY: reinterpreting 64 initialisable bytes as `MaybeUninit<u8>`.
+    let bytes: &mut [MaybeUninit<u8>] =
+        unsafe { core::slice::from_raw_parts_mut(backing.as_mut_ptr().cast(), 64) };
+    assert!(matches!(
+        Slots::<u64>::from_bytes(&mut bytes[4..], 1),
+        Err(SlotsError::Misaligned { required: 8, .. })
+    ));
+    assert_eq!(
+        Slots::<u64>::from_bytes(&mut bytes[..63], 8).unwrap_err(),
+        SlotsError::TooSmall {
+            needed: 64,
+            available: 63
+        }
+    );
+    let slots = Slots::<u64>::from_bytes(bytes, 8).unwrap();
+    // SAFETY: single thread, in bounds.
+    unsafe { slots.write_slice(0, &[1, 2, 3, 4, 5, 6, 7, 8]) };
+    // SAFETY: all eight were written.
+    assert_eq!(unsafe { slots.read(7) }, 8);
+}
+
+#[test]
+fn errors__then_display_says_why() {
+    let text = std::format!(
+        "{}",
+        SlotsError::TooSmall {
+            needed: 8,
+            available: 4
+        }
+    );
+    assert!(text.contains("4 bytes") && text.contains("8"));
+}

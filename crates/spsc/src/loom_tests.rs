@@ -1,0 +1,124 @@
+#![allow(non_snake_case)]
+//! loom models: push and pop across threads, through wraparound, single and batched.
+//!
+//! Slots are loom-tracked cells (see `ada-slots`): weakening the Release store of `tail`
+//! or `head`, or the Acquire load that pairs with it, makes loom report a slot race.
+//! Each role runs on a spawned thread and each model checks that loom explored several
+//! outcomes, because loom 0.7 can stop after one iteration when a thread begins with an
+//! atomic load (tokio-rs/loom#392).
+
+use super::*;
+use loom::sync::Arc;
+use loom::thread;
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::vec::Vec;
+
+/// Runs `producer` and `consumer` on two loom threads over a queue of `capacity`,
+/// checks the consumer saw a FIFO prefix of `0..`, and returns the set of prefix
+/// lengths seen across all explored executions.
+fn model(
+    capacity: usize,
+    producer: fn(&mut Producer<'_, '_, u32>),
+    consumer: fn(&mut Consumer<'_, '_, u32>) -> Vec<u32>,
+) -> BTreeSet<usize> {
+    let outcomes = std::sync::Arc::new(Mutex::new(BTreeSet::new()));
+    let seen = std::sync::Arc::clone(&outcomes);
+    loom::model(move || {
+        let queue = Arc::new(Queue::<u32>::with_capacity(capacity).unwrap());
+        let producer_queue = Arc::clone(&queue);
+        let p = thread::spawn(move || {
+            // SAFETY: this thread is the only producer.
+            producer(&mut unsafe { producer_queue.producer() });
+        });
+        let c = thread::spawn(move || {
+            // SAFETY: this thread is the only consumer.
+            consumer(&mut unsafe { queue.consumer() })
+        });
+        p.join().unwrap();
+        let got = c.join().unwrap();
+        let expected: Vec<u32> = (0..got.len() as u32).collect();
+        assert_eq!(got, expected, "FIFO prefix");
+        seen.lock().unwrap().insert(got.len());
+    });
+    outcomes.lock().unwrap().clone()
+}
+
+#[test]
+fn loom__push_pop_with_wraparound__then_fifo() {
+    // Capacity 1: the producer refills the slot the consumer just freed, twice.
+    let outcomes = model(
+        1,
+        |producer| {
+            for value in 0..3 {
+                while producer.push(value).is_err() {
+                    thread::yield_now();
+                }
+            }
+        },
+        |consumer| {
+            let mut got = Vec::new();
+            while got.len() < 3 {
+                match consumer.pop() {
+                    Some(v) => got.push(v),
+                    None => thread::yield_now(),
+                }
+            }
+            got
+        },
+    );
+    assert_eq!(outcomes, BTreeSet::from([3]));
+}
+
+#[test]
+fn loom__pop_races_push__then_sees_prefix() {
+    let outcomes = model(
+        2,
+        |producer| {
+            producer.push(0).unwrap();
+            producer.push(1).unwrap();
+        },
+        |consumer| {
+            let mut got = Vec::new();
+            got.extend(consumer.pop());
+            got.extend(consumer.pop());
+            got
+        },
+    );
+    assert_eq!(
+        outcomes,
+        BTreeSet::from([0, 1, 2]),
+        "loom explored each interleaving"
+    );
+}
+
+#[test]
+fn loom__batches_across_wraparound__then_fifo() {
+    let outcomes = model(
+        2,
+        |producer| {
+            let mut next = 0;
+            while next < 4 {
+                let batch: Vec<u32> = (next..4).collect();
+                let n = producer.push_slice(&batch) as u32;
+                if n == 0 {
+                    thread::yield_now();
+                }
+                next += n;
+            }
+        },
+        |consumer| {
+            let mut got = Vec::new();
+            let mut out = [0; 3];
+            while got.len() < 4 {
+                let n = consumer.pop_slice(&mut out);
+                got.extend_from_slice(&out[..n]);
+                if n == 0 {
+                    thread::yield_now();
+                }
+            }
+            got
+        },
+    );
+    assert_eq!(outcomes, BTreeSet::from([4]));
+}
