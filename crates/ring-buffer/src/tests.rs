@@ -31,7 +31,7 @@ fn event(sequence: u64) -> Event {
 #[case(7)]
 #[case(1023)]
 #[case(1024)]
-#[case(100_000)]
+#[case(if cfg!(miri) { 5000 } else { 100_000 })]
 fn ring__fill_to_capacity__then_every_slot_usable(#[case] capacity: usize) {
     let mut ring = RingBuffer::with_capacity(capacity).unwrap();
     let (mut writer, reader) = ring.split();

@@ -143,7 +143,7 @@ impl<'buf, T: Copy> Slots<'buf, T> {
         let start = memory.as_mut_ptr();
         if start.align_offset(align_of::<T>()) != 0 {
             return Err(SlotsError::Misaligned {
-                address: start as usize,
+                address: start.addr(),
                 required: align_of::<T>(),
             });
         }
@@ -301,3 +301,8 @@ fn layout_for<T>(len: usize) -> Result<core::alloc::Layout, SlotsError> {
 
 #[cfg(all(test, not(loom)))]
 mod tests;
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -181,7 +181,7 @@ fn spsc__concurrent_operations__then_fifo_order() {
 }
 
 fn concurrent_fifo(capacity: usize) {
-    const ITEMS: u64 = if cfg!(miri) { 300 } else { 300_000 };
+    const ITEMS: u64 = if cfg!(miri) { 300 } else { 100_000 };
     let mut queue = Queue::with_capacity(capacity).unwrap();
     std::thread::scope(|s| {
         let (mut producer, mut consumer) = queue.split();

@@ -1,0 +1,153 @@
+//! `cargo xtask bench`: runs the criterion benches (ada side by side with peer crates in
+//! the same run) and writes their medians, with ratios to ada, to `docs/benchmarks.md`.
+
+use crate::command::{cargo, exec, root};
+use std::fmt::Write as _;
+use std::path::Path;
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let quick = match args {
+        [] => false,
+        [flag] if flag == "--quick" => true,
+        _ => return Err("usage: cargo xtask bench [--quick]".to_owned()),
+    };
+    let mut command = cargo();
+    command.args(["bench", "--locked", "-p", "ada-benches", "--"]);
+    if quick {
+        command.args(["--warm-up-time", "1", "--measurement-time", "2"]);
+    }
+    exec(&mut command)?;
+    let criterion = root().join("target/criterion");
+    let rows = collect(&criterion)?;
+    let report = render(&rows);
+    let path = root().join("docs/benchmarks.md");
+    std::fs::write(&path, report)
+        .map_err(|error| format!("writing {}: {error}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// One benchmark: group, function (implementation), median in ns and throughput unit.
+struct Row {
+    group: String,
+    function: String,
+    median_ns: f64,
+    elements: Option<f64>,
+}
+
+/// Reads every `<group>/<function>/new/{estimates,benchmark}.json` criterion wrote.
+fn collect(criterion: &Path) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    let groups = std::fs::read_dir(criterion)
+        .map_err(|error| format!("reading {}: {error}", criterion.display()))?;
+    for group in groups.flatten() {
+        let Ok(functions) = std::fs::read_dir(group.path()) else {
+            continue;
+        };
+        for function in functions.flatten() {
+            let new = function.path().join("new");
+            let Ok(estimates) = std::fs::read_to_string(new.join("estimates.json")) else {
+                continue;
+            };
+            let benchmark = std::fs::read_to_string(new.join("benchmark.json")).unwrap_or_default();
+            let Some(median_ns) = number_after(&estimates, "\"median\"", "\"point_estimate\":")
+            else {
+                continue;
+            };
+            rows.push(Row {
+                group: string_after(&benchmark, "\"group_id\":")
+                    .unwrap_or_else(|| name(&group.path())),
+                function: string_after(&benchmark, "\"function_id\":")
+                    .unwrap_or_else(|| name(&function.path())),
+                median_ns,
+                elements: number_after(&benchmark, "\"throughput\"", "\"Elements\":"),
+            });
+        }
+    }
+    rows.sort_by(|a, b| (&a.group, &a.function).cmp(&(&b.group, &b.function)));
+    Ok(rows)
+}
+
+fn name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The number following `key` after the first `section` in a criterion JSON file.
+fn number_after(json: &str, section: &str, key: &str) -> Option<f64> {
+    let rest = &json[json.find(section)?..];
+    let rest = &rest[rest.find(key)? + key.len()..];
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))?;
+    rest[..end].trim().parse().ok()
+}
+
+/// The string value following `key` in a criterion JSON file.
+fn string_after(json: &str, key: &str) -> Option<String> {
+    let rest = &json[json.find(key)? + key.len()..];
+    let rest = &rest[rest.find('"')? + 1..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+fn render(rows: &[Row]) -> String {
+    let mut out = String::from("# Benchmarks\n\n");
+    let machine = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let date = crate::command::output(
+        std::process::Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]),
+    )
+    .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "Written by `cargo xtask bench` on {} ({machine}, {cores} cores). Medians of criterion \
+         samples; ratio = this row's time / ada's time in the same group (above 1: ada is \
+         faster). These machines are shared and noisy: compare rows of one run, not runs.\n",
+        date.trim()
+    );
+    let mut group = "";
+    for row in rows {
+        if row.group != group {
+            group = &row.group;
+            let _ = writeln!(
+                out,
+                "\n## {group}\n\n| implementation | median | per element | ratio to ada |\n|---|---:|---:|---:|"
+            );
+        }
+        let ada = rows
+            .iter()
+            .find(|r| r.group == row.group && r.function.starts_with("ada"))
+            .map(|r| r.median_ns);
+        let per_element = row.elements.map_or_else(
+            || "—".to_owned(),
+            |n| format!("{:.2} ns", row.median_ns / n),
+        );
+        let ratio = ada.map_or_else(
+            || "—".to_owned(),
+            |ada| format!("{:.2}", row.median_ns / ada),
+        );
+        let _ = writeln!(
+            out,
+            "| {} | {} | {per_element} | {ratio} |",
+            row.function,
+            human(row.median_ns)
+        );
+    }
+    out
+}
+
+fn human(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.2} ns")
+    }
+}

@@ -1,0 +1,214 @@
+//! `cargo xtask ci`: the gate. Each stage prints its name, time and verdict; a summary
+//! table ends the run; any failure makes the exit status non-zero. Nothing is skipped
+//! silently: a stage that cannot run (a toolchain that will not install, say) fails.
+
+use crate::command::{cargo, exec, toolchain_cargo};
+use crate::toolchain::{NIGHTLY, NO_STD_TARGET, ensure_nightly, ensure_no_std_target, host_triple};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The no_std leaves: built for a bare-metal target, and checked under loom, Miri and
+/// both sanitizers.
+pub const LEAVES: &[&str] = &["ada-slots", "ada-ring-buffer", "ada-spsc"];
+
+/// Crates whose tests run under Miri and the sanitizers.
+const CHECKED: &[&str] = LEAVES;
+
+type Stage = (&'static str, &'static str, fn() -> Result<(), String>);
+
+const STAGES: &[Stage] = &[
+    ("fmt", "formatting (cargo fmt --check)", fmt),
+    (
+        "clippy",
+        "clippy, all targets, -D warnings (also under --cfg loom)",
+        clippy,
+    ),
+    (
+        "test",
+        "tests on stable, whole workspace, doc tests included",
+        test,
+    ),
+    ("doc", "rustdoc with -D warnings", doc),
+    ("no-std", "leaves built for thumbv7em-none-eabihf", no_std),
+    ("loom", "loom models (--cfg loom, release)", loom),
+    ("miri", "Miri on the leaves", miri),
+    ("tsan", "ThreadSanitizer on the leaves (-Zbuild-std)", tsan),
+    ("asan", "AddressSanitizer on the leaves", asan),
+];
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let stages: Vec<&Stage> = match args {
+        [] => STAGES.iter().collect(),
+        [flag, name] if flag == "--only" => {
+            let stage = STAGES
+                .iter()
+                .find(|(stage, _, _)| stage == name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = STAGES.iter().map(|(stage, _, _)| *stage).collect();
+                    format!("no stage `{name}`; stages: {}", names.join(", "))
+                })?;
+            vec![stage]
+        }
+        _ => return Err("usage: cargo xtask ci [--only STAGE]".to_owned()),
+    };
+
+    let mut results: Vec<(&str, Duration, Result<(), String>)> = Vec::new();
+    for (name, what, stage) in stages {
+        println!("\n==> [{name}] {what}");
+        let started = Instant::now();
+        let result = stage();
+        let elapsed = started.elapsed();
+        match &result {
+            Ok(()) => println!("<== [{name}] passed in {:.1}s", elapsed.as_secs_f64()),
+            Err(error) => println!(
+                "<== [{name}] FAILED in {:.1}s: {error}",
+                elapsed.as_secs_f64()
+            ),
+        }
+        results.push((name, elapsed, result));
+    }
+
+    println!("\n{:<8} {:>9}  verdict", "stage", "time");
+    for (name, elapsed, result) in &results {
+        let verdict = if result.is_ok() { "passed" } else { "FAILED" };
+        println!("{name:<8} {:>8.1}s  {verdict}", elapsed.as_secs_f64());
+    }
+    let failed = results
+        .iter()
+        .filter(|(_, _, result)| result.is_err())
+        .count();
+    println!("{} passed, {failed} failed", results.len() - failed);
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} stage(s) failed"))
+    }
+}
+
+/// `-p NAME` for each crate.
+fn packages(command: &mut Command, crates: &[&str]) {
+    for name in crates {
+        command.args(["-p", name]);
+    }
+}
+
+fn fmt() -> Result<(), String> {
+    exec(cargo().args(["fmt", "--all", "--", "--check"]))
+}
+
+fn clippy() -> Result<(), String> {
+    exec(
+        cargo()
+            .args(["clippy", "--workspace", "--all-targets", "--locked"])
+            .env("RUSTFLAGS", "-D warnings"),
+    )?;
+    let mut loom = cargo();
+    loom.args(["clippy", "--all-targets", "--locked", "--release"])
+        .env("RUSTFLAGS", "--cfg loom -D warnings")
+        .env(
+            "CARGO_TARGET_DIR",
+            crate::command::root().join("target/loom"),
+        );
+    packages(&mut loom, LEAVES);
+    exec(&mut loom)
+}
+
+fn test() -> Result<(), String> {
+    exec(
+        cargo()
+            .args(["test", "--workspace", "--locked"])
+            .env("RUSTFLAGS", "-D warnings")
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )
+}
+
+fn doc() -> Result<(), String> {
+    exec(
+        cargo()
+            .args(["doc", "--workspace", "--no-deps", "--locked"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )
+}
+
+fn no_std() -> Result<(), String> {
+    ensure_no_std_target()?;
+    for features in ["", "alloc"] {
+        let mut command = cargo();
+        command
+            .args([
+                "build",
+                "--locked",
+                "--target",
+                NO_STD_TARGET,
+                "--no-default-features",
+            ])
+            .env("RUSTFLAGS", "-D warnings");
+        packages(&mut command, LEAVES);
+        if !features.is_empty() {
+            let list: Vec<String> = LEAVES
+                .iter()
+                .map(|name| format!("{name}/{features}"))
+                .collect();
+            command.args(["--features", &list.join(",")]);
+        }
+        exec(&mut command)?;
+    }
+    Ok(())
+}
+
+fn loom() -> Result<(), String> {
+    let mut command = cargo();
+    command
+        .args(["test", "--release", "--locked", "--lib"])
+        .env("RUSTFLAGS", "--cfg loom -D warnings")
+        .env(
+            "CARGO_TARGET_DIR",
+            crate::command::root().join("target/loom"),
+        );
+    packages(&mut command, LEAVES);
+    exec(&mut command)
+}
+
+fn miri() -> Result<(), String> {
+    ensure_nightly()?;
+    exec(toolchain_cargo(NIGHTLY).args(["miri", "setup"]))?;
+    let mut command = toolchain_cargo(NIGHTLY);
+    command
+        .args(["miri", "test", "--locked"])
+        .env("MIRIFLAGS", "-Zmiri-strict-provenance")
+        .env(
+            "CARGO_TARGET_DIR",
+            crate::command::root().join("target/miri"),
+        );
+    packages(&mut command, CHECKED);
+    exec(&mut command)
+}
+
+fn sanitizer(name: &str, build_std: bool) -> Result<(), String> {
+    ensure_nightly()?;
+    let host = host_triple()?;
+    let flags = format!("-Zsanitizer={name} -D warnings");
+    let mut command = toolchain_cargo(NIGHTLY);
+    command.args(["test", "--locked", "--target", &host]);
+    if build_std {
+        command.arg("-Zbuild-std");
+    }
+    command
+        .env("RUSTFLAGS", &flags)
+        .env("RUSTDOCFLAGS", format!("-Zsanitizer={name}"))
+        .env(
+            "CARGO_TARGET_DIR",
+            crate::command::root().join(format!("target/{name}")),
+        );
+    packages(&mut command, CHECKED);
+    exec(&mut command)
+}
+
+fn tsan() -> Result<(), String> {
+    // TSan needs an instrumented std, or it reports races inside std's own primitives.
+    sanitizer("thread", true)
+}
+
+fn asan() -> Result<(), String> {
+    sanitizer("address", false)
+}

@@ -1,0 +1,79 @@
+//! Running cargo and rustup, with the workspace root as working directory.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The workspace root (the xtask crate's parent folder).
+pub fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .expect("xtask lives one folder below the workspace root")
+        .to_path_buf()
+}
+
+/// The stable cargo that runs this xtask, or `cargo` from `PATH`.
+pub fn cargo() -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.current_dir(root());
+    command
+}
+
+/// `cargo` of the given toolchain, through `rustup run`. The stable cargo's variables
+/// are removed so that tools such as cargo-miri do not call back into it.
+pub fn toolchain_cargo(toolchain: &str) -> Command {
+    let mut command = Command::new("rustup");
+    command
+        .args(["run", toolchain, "cargo"])
+        .current_dir(root())
+        .env_remove("CARGO")
+        .env_remove("RUSTC")
+        .env_remove("RUSTDOC")
+        .env_remove("RUSTUP_TOOLCHAIN");
+    command
+}
+
+/// Runs `command`, echoing it; an error names the command and its status.
+pub fn exec(command: &mut Command) -> Result<(), String> {
+    println!("    $ {}", describe(command));
+    let status = command
+        .status()
+        .map_err(|error| format!("could not start `{}`: {error}", describe(command)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(command)))
+    }
+}
+
+/// Runs `command` and returns its standard output.
+pub fn output(command: &mut Command) -> Result<String, String> {
+    let output = command
+        .output()
+        .map_err(|error| format!("could not start `{}`: {error}", describe(command)))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`{}` failed ({}): {}",
+            describe(command),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn describe(command: &Command) -> String {
+    let mut text = String::new();
+    for (key, value) in command.get_envs() {
+        if let Some(value) = value {
+            text.push_str(&format!("{}={:?} ", key.to_string_lossy(), value));
+        }
+    }
+    text.push_str(&command.get_program().to_string_lossy());
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}

@@ -1,0 +1,46 @@
+//! ada's project commands, run as `cargo xtask <command>`.
+//!
+//! - `ci [--only STAGE]`: the gate every change passes (see [`ci`]).
+//! - `bench [--quick]`: the criterion benches side by side with peer crates, summarised
+//!   into `docs/benchmarks.md` (see [`bench`]).
+//!
+//! Cargo is called through `$CARGO` (the cargo that runs the xtask); the nightly stages
+//! use the pinned nightly through `rustup run`, installing it first when missing.
+
+mod bench;
+mod ci;
+mod command;
+mod toolchain;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  ci [--only STAGE]   run the gate: fmt, clippy, test, doc, no-std, loom, miri, tsan, asan
+  bench [--quick]     run the criterion benches and write docs/benchmarks.md
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        Some("-h" | "--help") => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
