@@ -30,7 +30,11 @@ const STAGES: &[Stage] = &[
     ),
     ("doc", "rustdoc with -D warnings", doc),
     ("no-std", "leaves built for thumbv7em-none-eabihf", no_std),
-    ("loom", "loom models (--cfg loom, release)", loom),
+    (
+        "loom",
+        "loom models (--cfg loom, release), then weakened orderings must fail them",
+        loom,
+    ),
     ("miri", "Miri on the leaves", miri),
     ("tsan", "ThreadSanitizer on the leaves (-Zbuild-std)", tsan),
     ("asan", "AddressSanitizer on the leaves", asan),
@@ -73,15 +77,21 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let verdict = if result.is_ok() { "passed" } else { "FAILED" };
         println!("{name:<8} {:>8.1}s  {verdict}", elapsed.as_secs_f64());
     }
-    let failed = results
+    let failed: Vec<&str> = results
         .iter()
         .filter(|(_, _, result)| result.is_err())
-        .count();
-    println!("{} passed, {failed} failed", results.len() - failed);
-    if failed == 0 {
+        .map(|(name, _, _)| *name)
+        .collect();
+    if failed.is_empty() {
+        println!("all {} stages passed", results.len());
         Ok(())
     } else {
-        Err(format!("{failed} stage(s) failed"))
+        Err(format!(
+            "{} of {} stages failed: {}",
+            failed.len(),
+            results.len(),
+            failed.join(", ")
+        ))
     }
 }
 
@@ -166,7 +176,8 @@ fn loom() -> Result<(), String> {
             crate::command::root().join("target/loom"),
         );
     packages(&mut command, LEAVES);
-    exec(&mut command)
+    exec(&mut command)?;
+    crate::mutants::run()
 }
 
 fn miri() -> Result<(), String> {

@@ -1,8 +1,8 @@
 //! ada's project commands, run as `cargo xtask <command>`.
 //!
-//! - `ci [--only STAGE]`: the gate every change passes (see [`ci`]).
+//! - `ci [--only STAGE]`: the gate every change passes (see [`ci`](mod@ci)).
 //! - `bench [--quick]`: the criterion benches side by side with peer crates, summarised
-//!   into `docs/benchmarks.md` (see [`bench`]).
+//!   into `docs/benchmarks.md` (see [`bench`](mod@bench)).
 //!
 //! Cargo is called through `$CARGO` (the cargo that runs the xtask); the nightly stages
 //! use the pinned nightly through `rustup run`, installing it first when missing.
@@ -10,6 +10,7 @@
 mod bench;
 mod ci;
 mod command;
+mod mutants;
 mod toolchain;
 
 use std::process::ExitCode;

@@ -5,10 +5,11 @@
 //! Lamport queue with the refinements that make such queues fast:
 //!
 //! - the producer-owned position and the consumer-owned position live on separate cache
-//!   lines ([`CachePadded`]), each beside its owner's cached copy of the other position;
-//! - a side re-reads the other side's position only when its cached copy says the queue
-//!   is full (producer) or empty (consumer), so in steady state an operation touches no
-//!   cache line the other thread writes;
+//!   lines ([`CachePadded`]);
+//! - each handle keeps its own position and a cached copy of the other side's position
+//!   in its own memory, and re-reads the other side's position only when the cached copy
+//!   says the queue is full (producer) or empty (consumer), so in steady state an
+//!   operation reads no cache line the other thread writes;
 //! - positions run over `0..2 * capacity`, so every one of `capacity` slots is usable and
 //!   any capacity from 1 up works (no rounding to a power of two);
 //! - [`Producer`] and [`Consumer`] are separate handles, so "one producer, one consumer"
@@ -47,9 +48,10 @@
 //! | `head` | consumer | `Release` | producer | `Acquire` | the consumer's read of a slot happens-before the producer reuses it |
 //! | `tail`, `head` | owner | — | owner | `Relaxed` | each side reads its own last store |
 //!
-//! The cached copies (`cached_head`, `cached_tail`) are plain cells touched only by
-//! their owner. A stale cache is always conservative: it can only make the queue look
-//! fuller (producer) or emptier (consumer) than it is, which triggers a refresh.
+//! The cached copies (`cached_head`, `cached_tail`) live in the handles. A stale cache
+//! is always conservative: it can only make the queue look fuller (producer) or emptier
+//! (consumer) than it is, which triggers a refresh. A handle made afresh
+//! ([`Queue::producer`]) starts from one Acquire load of the other side's position.
 //!
 //! # Taking back the oldest entry
 //! The ring pool's drop-oldest policy needs its producer to take back the oldest
@@ -71,7 +73,7 @@ pub use ada_slots::{Slots, SlotsError};
 use core::fmt;
 use core::mem::{MaybeUninit, size_of};
 use crossbeam_utils::CachePadded;
-use sync::{AtomicUsize, Ordering, UnsafeCell};
+use sync::{AtomicUsize, Ordering};
 
 /// A bounded SPSC queue of `T`.
 ///
@@ -82,26 +84,17 @@ pub struct Queue<'buf, T> {
     slots: Slots<'buf, T>,
 }
 
-/// Fields written only by the producer, on their own cache line.
+/// Written only by the producer, on its own cache line.
 struct ProducerSide {
     /// Position of the next slot to fill, in `0..2 * capacity`.
     tail: AtomicUsize,
-    /// The producer's last view of `head`.
-    cached_head: UnsafeCell<usize>,
 }
 
-/// Fields written only by the consumer, on their own cache line.
+/// Written only by the consumer, on its own cache line.
 struct ConsumerSide {
     /// Position of the next slot to take, in `0..2 * capacity`.
     head: AtomicUsize,
-    /// The consumer's last view of `tail`.
-    cached_tail: UnsafeCell<usize>,
 }
-
-// SAFETY: the cached-position cells are each accessed only by their owning side, and the
-// handle constructors' contracts allow one producer and one consumer at a time; slots are
-// accessed under the queue's release/acquire protocol (see the crate docs).
-unsafe impl<T: Send> Sync for Queue<'_, T> {}
 
 /// The largest capacity: positions run to `2 * capacity` and sums of a position and a
 /// count must not overflow.
@@ -172,11 +165,9 @@ impl<'buf, T: Copy> Queue<'buf, T> {
         Ok(Self {
             producer: CachePadded::new(ProducerSide {
                 tail: AtomicUsize::new(0),
-                cached_head: UnsafeCell::new(0),
             }),
             consumer: CachePadded::new(ConsumerSide {
                 head: AtomicUsize::new(0),
-                cached_tail: UnsafeCell::new(0),
             }),
             slots,
         })
@@ -218,7 +209,12 @@ impl<'buf, T: Copy> Queue<'buf, T> {
     /// an earlier producer did happens-before this call.
     #[inline]
     pub unsafe fn producer(&self) -> Producer<'_, 'buf, T> {
-        Producer { queue: self }
+        Producer {
+            queue: self,
+            tail: self.producer.tail.load(Ordering::Relaxed),
+            // Acquire: as in every refresh of the cache (see `free_slots`).
+            cached_head: self.consumer.head.load(Ordering::Acquire),
+        }
     }
 
     /// A consumer handle through a shared reference.
@@ -228,7 +224,12 @@ impl<'buf, T: Copy> Queue<'buf, T> {
     /// an earlier consumer did happens-before this call.
     #[inline]
     pub unsafe fn consumer(&self) -> Consumer<'_, 'buf, T> {
-        Consumer { queue: self }
+        Consumer {
+            queue: self,
+            head: self.consumer.head.load(Ordering::Relaxed),
+            // Acquire: as in every refresh of the cache (see `available`).
+            cached_tail: self.producer.tail.load(Ordering::Acquire),
+        }
     }
 
     /// Empties the queue, as when a structure that embeds it is reused.
@@ -247,11 +248,6 @@ impl<'buf, T: Copy> Queue<'buf, T> {
         // access; the next hand-over of the queue publishes them.
         self.producer.tail.store(0, Ordering::Relaxed);
         self.consumer.head.store(0, Ordering::Relaxed);
-        // SAFETY: no handle is in use, so nothing else touches the caches.
-        unsafe {
-            self.producer.cached_head.with_mut(|cached| *cached = 0);
-            self.consumer.cached_tail.with_mut(|cached| *cached = 0);
-        }
     }
 
     /// The slot a position refers to.
@@ -309,6 +305,10 @@ impl<T: fmt::Debug> core::error::Error for Full<T> {}
 /// The single producer of a [`Queue`].
 pub struct Producer<'q, 'buf, T> {
     queue: &'q Queue<'buf, T>,
+    /// The producer's own copy of `tail`, so no operation loads it.
+    tail: usize,
+    /// The producer's last view of `head`.
+    cached_head: usize,
 }
 
 impl<T: Copy> Producer<'_, '_, T> {
@@ -327,19 +327,17 @@ impl<T: Copy> Producer<'_, '_, T> {
     #[inline]
     pub fn push(&mut self, value: T) -> Result<(), Full<T>> {
         let queue = self.queue;
-        let tail = queue.producer.tail.load(Ordering::Relaxed);
-        if self.free_slots(tail, 1) == 0 {
+        let tail = self.tail;
+        if self.free_slots(1) == 0 {
             return Err(Full(value));
         }
         // SAFETY: the slot at `tail` is free: the consumer's Release store of `head`
         // (observed through `free_slots`' Acquire load) ordered its last read of the slot
         // before this write, and this is the only producer.
         unsafe { queue.slots.write(queue.slot(tail), value) };
+        self.tail = queue.advance(tail, 1);
         // Release: the slot write happens-before the consumer's Acquire load of `tail`.
-        queue
-            .producer
-            .tail
-            .store(queue.advance(tail, 1), Ordering::Release);
+        queue.producer.tail.store(self.tail, Ordering::Release);
         Ok(())
     }
 
@@ -348,8 +346,8 @@ impl<T: Copy> Producer<'_, '_, T> {
     #[inline]
     pub fn push_slice(&mut self, values: &[T]) -> usize {
         let queue = self.queue;
-        let tail = queue.producer.tail.load(Ordering::Relaxed);
-        let count = values.len().min(self.free_slots(tail, values.len()));
+        let tail = self.tail;
+        let count = values.len().min(self.free_slots(values.len()));
         if count == 0 {
             return 0;
         }
@@ -361,19 +359,16 @@ impl<T: Copy> Producer<'_, '_, T> {
             queue.slots.write_slice(start, &values[..first]);
             queue.slots.write_slice(0, &values[first..count]);
         }
+        self.tail = queue.advance(tail, count);
         // Release: publishes all `count` slot writes at once.
-        queue
-            .producer
-            .tail
-            .store(queue.advance(tail, count), Ordering::Release);
+        queue.producer.tail.store(self.tail, Ordering::Release);
         count
     }
 
     /// Free slots, at least as many as at the moment of the call.
     #[must_use]
     pub fn free_len(&mut self) -> usize {
-        let tail = self.queue.producer.tail.load(Ordering::Relaxed);
-        self.free_slots(tail, usize::MAX)
+        self.free_slots(usize::MAX)
     }
 
     /// The queue's capacity.
@@ -382,25 +377,19 @@ impl<T: Copy> Producer<'_, '_, T> {
         self.queue.capacity()
     }
 
-    /// Free slots given the producer's `tail`, re-reading `head` only when the cached
-    /// view shows fewer than `wanted`.
+    /// Free slots, re-reading `head` only when the cached view shows fewer than `wanted`.
     #[inline(always)]
-    fn free_slots(&mut self, tail: usize, wanted: usize) -> usize {
+    fn free_slots(&mut self, wanted: usize) -> usize {
         let queue = self.queue;
         let capacity = queue.slots.len();
-        // SAFETY: only the producer touches `cached_head`; `&mut self` and the handle's
-        // contract make this the only producer.
-        let cached = unsafe { queue.producer.cached_head.with(|cached| *cached) };
-        let free = capacity - queue.distance(cached, tail);
+        let free = capacity - queue.distance(self.cached_head, self.tail);
         if free >= wanted {
             return free;
         }
         // Acquire: pairs with the consumer's Release store of `head`, so its reads of
         // the slots it freed happen-before our writes to them.
-        let head = queue.consumer.head.load(Ordering::Acquire);
-        // SAFETY: as above, the producer is the cache's only user.
-        unsafe { queue.producer.cached_head.with_mut(|cached| *cached = head) };
-        capacity - queue.distance(head, tail)
+        self.cached_head = queue.consumer.head.load(Ordering::Acquire);
+        capacity - queue.distance(self.cached_head, self.tail)
     }
 }
 
@@ -415,6 +404,10 @@ impl<T> fmt::Debug for Producer<'_, '_, T> {
 /// The single consumer of a [`Queue`].
 pub struct Consumer<'q, 'buf, T> {
     queue: &'q Queue<'buf, T>,
+    /// The consumer's own copy of `head`, so no operation loads it.
+    head: usize,
+    /// The consumer's last view of `tail`.
+    cached_tail: usize,
 }
 
 impl<T: Copy> Consumer<'_, '_, T> {
@@ -431,19 +424,17 @@ impl<T: Copy> Consumer<'_, '_, T> {
     #[inline]
     pub fn pop(&mut self) -> Option<T> {
         let queue = self.queue;
-        let head = queue.consumer.head.load(Ordering::Relaxed);
-        if self.available(head, 1) == 0 {
+        let head = self.head;
+        if self.available(1) == 0 {
             return None;
         }
         // SAFETY: the slot at `head` was written before the producer's Release store of
         // `tail` that `available` observed with Acquire; the producer does not rewrite it
         // until our Release store of `head` below.
         let value = unsafe { queue.slots.read(queue.slot(head)) };
+        self.head = queue.advance(head, 1);
         // Release: our read of the slot happens-before the producer reuses it.
-        queue
-            .consumer
-            .head
-            .store(queue.advance(head, 1), Ordering::Release);
+        queue.consumer.head.store(self.head, Ordering::Release);
         Some(value)
     }
 
@@ -451,8 +442,8 @@ impl<T: Copy> Consumer<'_, '_, T> {
     #[inline]
     pub fn peek(&mut self) -> Option<T> {
         let queue = self.queue;
-        let head = queue.consumer.head.load(Ordering::Relaxed);
-        if self.available(head, 1) == 0 {
+        let head = self.head;
+        if self.available(1) == 0 {
             return None;
         }
         // SAFETY: as in `pop`; the slot stays ours because `head` does not move.
@@ -463,8 +454,8 @@ impl<T: Copy> Consumer<'_, '_, T> {
     #[inline]
     pub fn pop_slice(&mut self, out: &mut [T]) -> usize {
         let queue = self.queue;
-        let head = queue.consumer.head.load(Ordering::Relaxed);
-        let count = out.len().min(self.available(head, out.len()));
+        let head = self.head;
+        let count = out.len().min(self.available(out.len()));
         if count == 0 {
             return 0;
         }
@@ -476,19 +467,16 @@ impl<T: Copy> Consumer<'_, '_, T> {
             out[..first].copy_from_slice(queue.slots.slice(start, start + first));
             out[first..count].copy_from_slice(queue.slots.slice(0, count - first));
         }
+        self.head = queue.advance(head, count);
         // Release: our reads happen-before the producer reuses the slots.
-        queue
-            .consumer
-            .head
-            .store(queue.advance(head, count), Ordering::Release);
+        queue.consumer.head.store(self.head, Ordering::Release);
         count
     }
 
     /// Entries ready to take, at least as many as at the moment of the call.
     #[must_use]
     pub fn len(&mut self) -> usize {
-        let head = self.queue.consumer.head.load(Ordering::Relaxed);
-        self.available(head, usize::MAX)
+        self.available(usize::MAX)
     }
 
     /// Whether no entry is ready.
@@ -503,24 +491,19 @@ impl<T: Copy> Consumer<'_, '_, T> {
         self.queue.capacity()
     }
 
-    /// Entries ready given the consumer's `head`, re-reading `tail` only when the cached
-    /// view shows fewer than `wanted`.
+    /// Entries ready, re-reading `tail` only when the cached view shows fewer than
+    /// `wanted`.
     #[inline(always)]
-    fn available(&mut self, head: usize, wanted: usize) -> usize {
+    fn available(&mut self, wanted: usize) -> usize {
         let queue = self.queue;
-        // SAFETY: only the consumer touches `cached_tail`; `&mut self` and the handle's
-        // contract make this the only consumer.
-        let cached = unsafe { queue.consumer.cached_tail.with(|cached| *cached) };
-        let ready = queue.distance(head, cached);
+        let ready = queue.distance(self.head, self.cached_tail);
         if ready >= wanted {
             return ready;
         }
         // Acquire: pairs with the producer's Release store of `tail`, so the slots it
         // counts are fully written.
-        let tail = queue.producer.tail.load(Ordering::Acquire);
-        // SAFETY: as above, the consumer is the cache's only user.
-        unsafe { queue.consumer.cached_tail.with_mut(|cached| *cached = tail) };
-        queue.distance(head, tail)
+        self.cached_tail = queue.producer.tail.load(Ordering::Acquire);
+        queue.distance(self.head, self.cached_tail)
     }
 }
 

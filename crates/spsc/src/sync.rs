@@ -1,4 +1,4 @@
-//! The only place this crate takes atomics and cells from: `core` normally, loom under
+//! The only place this crate takes atomics from: `core` normally, loom under
 //! `--cfg loom`, so every cross-thread access can be model-checked.
 
 #[cfg(loom)]
@@ -6,5 +6,3 @@ pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
 
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{AtomicUsize, Ordering};
-
-pub(crate) use ada_slots::cell::UnsafeCell;
