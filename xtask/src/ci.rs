@@ -7,12 +7,27 @@ use crate::toolchain::{NIGHTLY, NO_STD_TARGET, ensure_nightly, ensure_no_std_tar
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// The no_std leaves: built for a bare-metal target, and checked under loom, Miri and
-/// both sanitizers.
-pub const LEAVES: &[&str] = &["ada-slots", "ada-ring-buffer", "ada-spsc"];
+/// `no_std` crates, built for a bare-metal target; `true` where the crate has an
+/// `alloc` feature to build as well.
+const NO_STD: &[(&str, bool)] = &[
+    ("ada-slots", true),
+    ("ada-ring-buffer", true),
+    ("ada-spsc", true),
+    ("ada-metrics", true),
+    ("ada-ring-pool", false),
+];
+
+/// Crates with loom models (`src/loom_tests.rs`).
+const LOOM: &[&str] = &["ada-slots", "ada-ring-buffer", "ada-spsc", "ada-ring-pool"];
 
 /// Crates whose tests run under Miri and the sanitizers.
-const CHECKED: &[&str] = LEAVES;
+const CHECKED: &[&str] = &[
+    "ada-slots",
+    "ada-ring-buffer",
+    "ada-spsc",
+    "ada-metrics",
+    "ada-ring-pool",
+];
 
 type Stage = (&'static str, &'static str, fn() -> Result<(), String>);
 
@@ -29,15 +44,23 @@ const STAGES: &[Stage] = &[
         test,
     ),
     ("doc", "rustdoc with -D warnings", doc),
-    ("no-std", "leaves built for thumbv7em-none-eabihf", no_std),
+    (
+        "no-std",
+        "no_std crates built for thumbv7em-none-eabihf",
+        no_std,
+    ),
     (
         "loom",
         "loom models (--cfg loom, release), then weakened orderings must fail them",
         loom,
     ),
-    ("miri", "Miri on the leaves", miri),
-    ("tsan", "ThreadSanitizer on the leaves (-Zbuild-std)", tsan),
-    ("asan", "AddressSanitizer on the leaves", asan),
+    ("miri", "Miri on the no_std crates", miri),
+    (
+        "tsan",
+        "ThreadSanitizer on the no_std crates (-Zbuild-std)",
+        tsan,
+    ),
+    ("asan", "AddressSanitizer on the no_std crates", asan),
 ];
 
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -119,7 +142,7 @@ fn clippy() -> Result<(), String> {
             "CARGO_TARGET_DIR",
             crate::command::root().join("target/loom"),
         );
-    packages(&mut loom, LEAVES);
+    packages(&mut loom, LOOM);
     exec(&mut loom)
 }
 
@@ -142,7 +165,13 @@ fn doc() -> Result<(), String> {
 
 fn no_std() -> Result<(), String> {
     ensure_no_std_target()?;
-    for features in ["", "alloc"] {
+    let all: Vec<&str> = NO_STD.iter().map(|(name, _)| *name).collect();
+    let with_alloc: Vec<String> = NO_STD
+        .iter()
+        .filter(|(_, alloc)| *alloc)
+        .map(|(name, _)| format!("{name}/alloc"))
+        .collect();
+    for features in [None, Some(with_alloc.join(","))] {
         let mut command = cargo();
         command
             .args([
@@ -153,13 +182,9 @@ fn no_std() -> Result<(), String> {
                 "--no-default-features",
             ])
             .env("RUSTFLAGS", "-D warnings");
-        packages(&mut command, LEAVES);
-        if !features.is_empty() {
-            let list: Vec<String> = LEAVES
-                .iter()
-                .map(|name| format!("{name}/{features}"))
-                .collect();
-            command.args(["--features", &list.join(",")]);
+        packages(&mut command, &all);
+        if let Some(features) = &features {
+            command.args(["--features", features]);
         }
         exec(&mut command)?;
     }
@@ -175,7 +200,7 @@ fn loom() -> Result<(), String> {
             "CARGO_TARGET_DIR",
             crate::command::root().join("target/loom"),
         );
-    packages(&mut command, LEAVES);
+    packages(&mut command, LOOM);
     exec(&mut command)?;
     crate::mutants::run()
 }

@@ -1,5 +1,5 @@
-//! Ordering mutants: each weakens one memory ordering of a leaf protocol and must make a
-//! loom model fail. This is how the gate shows that the models check the orderings the
+//! Ordering mutants: each weakens one memory ordering of a protocol (or, for the submit
+//! queue's emptiness test, undoes the fix loom found) and must make a loom model fail. This is how the gate shows that the models check the orderings the
 //! protocol doc claims, rather than passing on anything.
 //!
 //! The workspace is copied to `target/mutants/workspace` and each mutant edits the copy,
@@ -60,6 +60,55 @@ const MUTANTS: &[Mutant] = &[
         original: "self.cached_tail = queue.producer.tail.load(Ordering::Acquire);",
         mutated: "self.cached_tail = queue.producer.tail.load(Ordering::Relaxed);",
         model: "loom__push_pop_with_wraparound",
+    },
+    Mutant {
+        package: "ada-ring-pool",
+        file: "crates/ring-pool/src/submit.rs",
+        original: "self.tail.store(tail.wrapping_add(1), Ordering::Release);",
+        mutated: "self.tail.store(tail.wrapping_add(1), Ordering::Relaxed);",
+        model: "loom__swap_vs_recycle",
+    },
+    Mutant {
+        package: "ada-ring-pool",
+        file: "crates/ring-pool/src/submit.rs",
+        original: "let tail = self.tail.load(Ordering::Acquire);\n            // Signed",
+        mutated: "let tail = self.tail.load(Ordering::Relaxed);\n            // Signed",
+        model: "loom__swap_vs_recycle",
+    },
+    Mutant {
+        package: "ada-ring-pool",
+        file: "crates/ring-pool/src/lane.rs",
+        original: "let previous = self.active.swap(next, Ordering::AcqRel);",
+        mutated: "let previous = self.active.swap(next, Ordering::Relaxed);",
+        model: "loom__reclaim_of_a_pinned_ring",
+    },
+    Mutant {
+        package: "ada-ring-pool",
+        file: "crates/ring-pool/src/lane.rs",
+        original: ".compare_exchange(word, pinned, Ordering::AcqRel, Ordering::Relaxed)",
+        mutated: ".compare_exchange(word, pinned, Ordering::Relaxed, Ordering::Relaxed)",
+        model: "loom__reclaim_of_a_pinned_ring",
+    },
+    Mutant {
+        package: "ada-ring-pool",
+        file: "crates/ring-pool/src/lane.rs",
+        original: "drain.pins_ended.store(self.epoch, Ordering::Release);",
+        mutated: "drain.pins_ended.store(self.epoch, Ordering::Relaxed);",
+        model: "loom__reclaim_of_a_pinned_ring",
+    },
+    Mutant {
+        package: "ada-ring-pool",
+        file: "crates/ring-pool/src/lane.rs",
+        original: "epoch_ended(self.drain.pins_ended.load(Ordering::Acquire), epoch)",
+        mutated: "epoch_ended(self.drain.pins_ended.load(Ordering::Relaxed), epoch)",
+        model: "loom__reclaim_of_a_pinned_ring",
+    },
+    Mutant {
+        package: "ada-ring-pool",
+        file: "crates/ring-pool/src/submit.rs",
+        original: "if (tail.wrapping_sub(head) as isize) <= 0 {",
+        mutated: "if tail == head {",
+        model: "loom__drop_oldest_reclaim_vs_drain_claim",
     },
 ];
 

@@ -21,4 +21,7 @@ pub struct RingHeader {
     pub sequence: u64,
     /// What the owner says about the contents.
     pub flags: RingFlags,
+    /// Events lost between the previous handed-on ring and this one (set with
+    /// [`RingFlags::LOSS_BEFORE`]).
+    pub lost_events: u64,
 }

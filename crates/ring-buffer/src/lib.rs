@@ -375,14 +375,15 @@ pub struct RingReader<'r, 'buf, T> {
     consumed: usize,
 }
 
-impl<T: Copy> RingReader<'_, '_, T> {
+impl<'r, T: Copy> RingReader<'r, '_, T> {
     /// The committed records not yet consumed, as a slice into the buffer.
     ///
-    /// The slice stays valid while it is borrowed: committed slots are never rewritten
-    /// before the buffer is reset, and a reset needs the buffer exclusively.
+    /// The slice may outlive the reader handle: committed slots are never rewritten
+    /// before the buffer is reset, and a reset needs the buffer exclusively (`&mut`, or
+    /// the `unsafe` contract of [`RingBuffer::reset_unchecked`]).
     #[inline]
     #[must_use]
-    pub fn peek(&self) -> &[T] {
+    pub fn peek(&self) -> &'r [T] {
         // Acquire: pairs with the writer's Release store, so the slots counted here are
         // fully written.
         let committed = self.ring.committed.load(Ordering::Acquire);

@@ -117,8 +117,10 @@ fn ring__reset_after_many_laps__then_empty_and_reusable() {
         ring.set_header(RingHeader {
             sequence: lap,
             flags: RingFlags::MARKED,
+            lost_events: lap / 2,
         });
         assert_eq!(ring.header().sequence, lap);
+        assert_eq!(ring.header().lost_events, lap / 2);
         ring.reset();
         assert!(ring.is_empty());
         assert_eq!(ring.unread(), 0);

@@ -53,7 +53,8 @@ pub struct Slots<'buf, T> {
     owned: bool,
     #[cfg(loom)]
     tracker: std::boxed::Box<[cell::UnsafeCell<()>]>,
-    _memory: PhantomData<&'buf mut [T]>,
+    // Borrows the memory for `'buf` and holds `T`s, without requiring `T: 'buf`.
+    _memory: PhantomData<(&'buf mut [u8], T)>,
 }
 
 // SAFETY: `Slots` owns or exclusively borrows its memory, like a `Box<[T]>` or a

@@ -1,0 +1,168 @@
+use core::fmt;
+
+/// What a lane does when its producer needs an empty ring and none is free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExhaustionPolicy {
+    /// Take back the oldest submitted ring the drain has not claimed, count its events as
+    /// lost, and reuse it: the newest events survive ("forward progress"). The claim is
+    /// a compare-and-swap on the submit queue's head that the drain also uses, so a ring
+    /// the drain has claimed is never taken back.
+    #[default]
+    DropOldest,
+    /// Keep the full ring and discard new events, counted, until the drain returns a
+    /// ring (LTTng's discard mode): the oldest events survive.
+    DropNewest,
+}
+
+/// How a lane treats its rings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LaneMode {
+    /// Every ring is submitted (the index lane).
+    #[default]
+    SubmitAll,
+    /// A flight recorder (the detail lane): a full window without a mark is recycled
+    /// unsubmitted ("discarded", by design); a marked window is submitted together with
+    /// the window before it, if still held, as context.
+    FlightRecorder {
+        /// Deepest nesting of `mark_push` scopes.
+        max_mark_depth: u8,
+    },
+}
+
+/// A lane's shape and behaviour.
+///
+/// ```
+/// use ada_ring_pool::{ExhaustionPolicy, LaneConfig};
+/// let index = LaneConfig::index_lane();
+/// assert_eq!((index.rings, index.policy), (4, ExhaustionPolicy::DropOldest));
+/// assert_eq!(LaneConfig::detail_lane().rings, 2);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaneConfig {
+    /// Rings in the pool (at least 2: one active, one in the drain's hands or queued).
+    pub rings: usize,
+    /// Records per ring.
+    pub ring_records: usize,
+    /// What to do when no ring is free.
+    pub policy: ExhaustionPolicy,
+    /// Submit every ring, or keep only marked windows.
+    pub mode: LaneMode,
+}
+
+/// The most rings one lane may have.
+pub const MAX_RINGS: usize = 64;
+
+impl LaneConfig {
+    /// The index lane's defaults: 4 rings of 2048 records, drop-oldest, every ring
+    /// submitted.
+    #[must_use]
+    pub const fn index_lane() -> Self {
+        Self {
+            rings: 4,
+            ring_records: 2048,
+            policy: ExhaustionPolicy::DropOldest,
+            mode: LaneMode::SubmitAll,
+        }
+    }
+
+    /// The detail lane's defaults: 2 rings of 128 records, drop-oldest, a flight
+    /// recorder with marks nested up to 2 deep.
+    #[must_use]
+    pub const fn detail_lane() -> Self {
+        Self {
+            rings: 2,
+            ring_records: 128,
+            policy: ExhaustionPolicy::DropOldest,
+            mode: LaneMode::FlightRecorder { max_mark_depth: 2 },
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), LaneConfigError> {
+        if self.rings < 2 {
+            return Err(LaneConfigError::TooFewRings { rings: self.rings });
+        }
+        if self.rings > MAX_RINGS {
+            return Err(LaneConfigError::TooManyRings {
+                rings: self.rings,
+                max: MAX_RINGS,
+            });
+        }
+        if self.ring_records == 0 {
+            return Err(LaneConfigError::EmptyRings);
+        }
+        Ok(())
+    }
+}
+
+impl Default for LaneConfig {
+    fn default() -> Self {
+        Self::index_lane()
+    }
+}
+
+/// Why a lane could not be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LaneConfigError {
+    /// A lane needs at least 2 rings: the one being written and one to swap in.
+    TooFewRings {
+        /// Rings asked for.
+        rings: usize,
+    },
+    /// More rings than a lane supports.
+    TooManyRings {
+        /// Rings asked for.
+        rings: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// `ring_records` was 0.
+    EmptyRings,
+    /// A ring's or queue's memory could not be had.
+    Storage(ada_ring_buffer::SlotsError),
+}
+
+impl fmt::Display for LaneConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooFewRings { rings } => write!(
+                f,
+                "a lane needs at least 2 rings (one written, one to swap in), not {rings}"
+            ),
+            Self::TooManyRings { rings, max } => {
+                write!(f, "a lane holds at most {max} rings, not {rings}")
+            }
+            Self::EmptyRings => f.write_str("rings must hold at least 1 record"),
+            Self::Storage(error) => write!(f, "ring storage: {error}"),
+        }
+    }
+}
+
+impl core::error::Error for LaneConfigError {}
+
+/// Why a marking call was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MarkError {
+    /// `mark_push` beyond the lane's `max_mark_depth`.
+    DepthExceeded {
+        /// The lane's limit.
+        max: u8,
+    },
+    /// `mark_pop` with no open scope.
+    NotMarked,
+    /// Scopes exist only on flight-recorder lanes.
+    NotAFlightRecorder,
+}
+
+impl fmt::Display for MarkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DepthExceeded { max } => write!(f, "marked scopes nest at most {max} deep"),
+            Self::NotMarked => f.write_str("mark_pop without an open marked scope"),
+            Self::NotAFlightRecorder => f.write_str("marked scopes need a flight-recorder lane"),
+        }
+    }
+}
+
+impl core::error::Error for MarkError {}
