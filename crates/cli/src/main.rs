@@ -1,5 +1,6 @@
-//! `ada`: the main job. Until the drain pipeline exists it demonstrates the two leaves:
-//! a two-thread SPSC transfer and a record-buffer fill/read, each with a printed result.
+//! `ada`: the main job. Until the drain pipeline exists it demonstrates the parts built
+//! so far: a two-thread SPSC transfer, a record-buffer fill/read, and a lane (ring pool)
+//! under a producer and a drain thread, each checked and with a printed result.
 
 use ada_ring_buffer::RingBuffer;
 use ada_spsc::Queue;
@@ -21,6 +22,31 @@ enum Command {
     Spsc(SpscArgs),
     /// Fills an ada-ring-buffer with 32-byte records while another thread reads them.
     Ring(RingArgs),
+    /// Runs a lane (ring pool) with a producer and a drain thread; reports swap latency
+    /// percentiles, losses, conservation and the memory of the default lane set.
+    Lane(LaneArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct LaneArgs {
+    /// Records to write.
+    #[arg(long, default_value_t = 20_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    events: u64,
+    /// Records per ring.
+    #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..))]
+    ring_records: u64,
+    /// Rings in the lane.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(2..=64))]
+    rings: u64,
+    /// Exhaustion policy.
+    #[arg(long, value_enum, default_value_t = Policy::DropOldest)]
+    policy: Policy,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Policy {
+    DropOldest,
+    DropNewest,
 }
 
 #[derive(Debug, clap::Args)]
@@ -57,6 +83,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Spsc(args)) => spsc(&args),
         Some(Command::Ring(args)) => ring(&args),
+        Some(Command::Lane(args)) => lane(&args),
         None => spsc(&SpscArgs {
             items: 50_000_000,
             capacity: 4096,
@@ -65,6 +92,14 @@ fn main() -> ExitCode {
             ring(&RingArgs {
                 records: 16_384,
                 fills: 2_000,
+            })
+        })
+        .and_then(|()| {
+            lane(&LaneArgs {
+                events: 20_000_000,
+                ring_records: 2048,
+                rings: 4,
+                policy: Policy::DropOldest,
             })
         }),
     };
@@ -174,6 +209,103 @@ fn ring(args: &RingArgs) -> Result<(), String> {
         Ok(())
     } else {
         Err("records lost".to_owned())
+    }
+}
+
+fn lane(args: &LaneArgs) -> Result<(), String> {
+    use ada_ring_pool::{ExhaustionPolicy, Lane, LaneConfig, LaneMode};
+    let config = LaneConfig {
+        rings: usize::try_from(args.rings).map_err(|e| e.to_string())?,
+        ring_records: usize::try_from(args.ring_records).map_err(|e| e.to_string())?,
+        policy: match args.policy {
+            Policy::DropOldest => ExhaustionPolicy::DropOldest,
+            Policy::DropNewest => ExhaustionPolicy::DropNewest,
+        },
+        mode: LaneMode::SubmitAll,
+    };
+    let lane = Lane::<Event>::new(config).map_err(|e| e.to_string())?;
+    let events = args.events;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut swap_ns: Vec<u32> = Vec::new();
+    let (elapsed, delivered) = std::thread::scope(|s| {
+        let (lane, done, swap_ns) = (&lane, &done, &mut swap_ns);
+        let start = Instant::now();
+        s.spawn(move || {
+            // SAFETY: this thread is the lane's only producer.
+            let mut producer = unsafe { lane.producer() }.expect("a new lane is open");
+            for i in 0..events {
+                let event = Event {
+                    timestamp: i,
+                    address: 0x4000,
+                    sequence: i,
+                    kind: i & 1,
+                };
+                if producer.active_len() == lane.config().ring_records {
+                    // This write swaps rings: time it alone.
+                    let started = Instant::now();
+                    producer.write(event);
+                    swap_ns.push(u32::try_from(started.elapsed().as_nanos()).unwrap_or(u32::MAX));
+                } else {
+                    producer.write(event);
+                }
+            }
+            producer.close();
+            done.store(true, std::sync::atomic::Ordering::Release);
+        });
+        // SAFETY: this thread is the lane's only drain.
+        let mut drain = unsafe { lane.drain() };
+        let mut delivered = 0_u64;
+        loop {
+            let finished = done.load(std::sync::atomic::Ordering::Acquire);
+            match drain.take() {
+                Some(ring) => {
+                    delivered += ring.records().len() as u64;
+                    ring.deliver();
+                }
+                None if finished => break,
+                None => std::hint::spin_loop(),
+            }
+        }
+        (start.elapsed(), delivered)
+    });
+    swap_ns.sort_unstable();
+    let percentile = |p: f64| {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let index = ((swap_ns.len() as f64 - 1.0) * p).round() as usize;
+        swap_ns.get(index).copied().unwrap_or(0)
+    };
+    let snapshot = lane.snapshot();
+    println!(
+        "lane: {events} 32-byte records, {} rings of {} records, {:?}, producer + drain threads: {} ({:.1} M records/s)",
+        args.rings,
+        args.ring_records,
+        args.policy,
+        seconds(elapsed),
+        events as f64 / elapsed.as_secs_f64() / 1e6,
+    );
+    println!(
+        "      swaps {}: write-with-swap p50 {} ns, p99 {} ns (Instant per swap); delivered {delivered}, lost {} ({} rings taken back, {} dropped on arrival); conserved: {}",
+        snapshot.swaps,
+        percentile(0.5),
+        percentile(0.99),
+        snapshot.events_lost(),
+        snapshot.rings_dropped,
+        snapshot.dropped.newest,
+        snapshot.is_conserved(),
+    );
+    let index = Lane::<Event>::new(LaneConfig::index_lane()).map_err(|e| e.to_string())?;
+    let detail = Lane::<[u8; 512]>::new(LaneConfig::detail_lane()).map_err(|e| e.to_string())?;
+    println!(
+        "      default lane set per thread: index lane {} B (4 x 2048 x 32 B records) + detail lane {} B (2 x 128 x 512 B records) = {} B ({:.1} KiB)",
+        index.memory_bytes(),
+        detail.memory_bytes(),
+        index.memory_bytes() + detail.memory_bytes(),
+        (index.memory_bytes() + detail.memory_bytes()) as f64 / 1024.0,
+    );
+    if snapshot.is_conserved() && delivered == snapshot.events_delivered {
+        Ok(())
+    } else {
+        Err(format!("conservation violated: {snapshot:?}"))
     }
 }
 

@@ -30,6 +30,7 @@ fn model(
     events: u64,
     collects: usize,
     preemptions: usize,
+    yields: bool,
 ) -> BTreeSet<Outcome> {
     let outcomes = std::sync::Arc::new(Mutex::new(BTreeSet::new()));
     let seen_outcomes = std::sync::Arc::clone(&outcomes);
@@ -50,8 +51,11 @@ fn model(
             for event in 0..events {
                 producer.write(event);
                 // A scheduling point between writes: without it loom 0.7's DPOR did not
-                // explore the drain recycling a ring in time for the next swap.
-                thread::yield_now();
+                // explore the drain recycling a ring in time for the next swap. With it,
+                // it explored fewer stale reads; models run both ways where both matter.
+                if yields {
+                    thread::yield_now();
+                }
             }
             producer.close();
             producer_closed.store(true, Ordering::Release);
@@ -114,7 +118,7 @@ fn config(rings: usize, ring_records: usize, policy: ExhaustionPolicy) -> LaneCo
 fn loom__swap_vs_recycle__then_every_record_once_in_order() {
     // Two one-record rings and three records: the producer's third write needs the ring
     // the drain recycles; with DropNewest it is either back in time or the write is lost.
-    let outcomes = model(config(2, 1, ExhaustionPolicy::DropNewest), 3, 0, 6);
+    let outcomes = model(config(2, 1, ExhaustionPolicy::DropNewest), 3, 0, 6, true);
     assert!(
         outcomes.contains(&(std::vec![0, 1, 2], 0, 0)),
         "recycled in time: {outcomes:?}"
@@ -129,7 +133,7 @@ fn loom__swap_vs_recycle__then_every_record_once_in_order() {
 fn loom__drop_oldest_reclaim_vs_drain_claim__then_one_owner() {
     // The producer takes back the oldest submitted ring while the drain may be claiming
     // it: whoever wins the head CAS owns the ring; the other never touches it.
-    let outcomes = model(config(2, 1, ExhaustionPolicy::DropOldest), 3, 0, 3);
+    let outcomes = model(config(2, 1, ExhaustionPolicy::DropOldest), 3, 0, 3, true);
     assert!(
         outcomes.contains(&(std::vec![0, 1, 2], 0, 0)),
         "drain won: {outcomes:?}"
@@ -140,13 +144,20 @@ fn loom__drop_oldest_reclaim_vs_drain_claim__then_one_owner() {
             .any(|(seen, lost, rings)| *rings == 1 && *lost == 1 && !seen.contains(&0)),
         "producer won: {outcomes:?}"
     );
+    // Without scheduling points loom explores the drain loading a head the producer's
+    // take-back advanced together with a stale tail (the bug it found in the claim).
+    let outcomes = model(config(2, 1, ExhaustionPolicy::DropOldest), 3, 0, 3, false);
+    assert!(
+        outcomes.iter().any(|(_, _, rings)| *rings == 1),
+        "{outcomes:?}"
+    );
 }
 
 #[test]
 fn loom__collect_partial_vs_write_and_swap__then_no_race_no_duplicate() {
     // The drain pins the active ring and reads its committed records while the producer
     // keeps writing, swaps, and may take back the pinned ring under DropOldest.
-    let outcomes = model(config(2, 2, ExhaustionPolicy::DropOldest), 5, 1, 2);
+    let outcomes = model(config(2, 2, ExhaustionPolicy::DropOldest), 5, 1, 2, true);
     assert!(
         outcomes.iter().any(|(seen, _, _)| seen.first() == Some(&0)),
         "explored a collection in place: {outcomes:?}"
@@ -160,7 +171,7 @@ fn loom__reclaim_of_a_pinned_ring__then_waits_for_the_pin_to_end() {
     // the pin has ended (or it drops the newest record instead); the reset and rewrite
     // of the ring must happen after the drain's reads, or loom reports a race. The drain
     // pins twice, so a pin of a ring the producer took back and reactivated is explored.
-    let outcomes = model(config(2, 1, ExhaustionPolicy::DropOldest), 3, 2, 3);
+    let outcomes = model(config(2, 1, ExhaustionPolicy::DropOldest), 3, 2, 3, true);
     assert!(
         outcomes
             .iter()
