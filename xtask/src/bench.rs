@@ -120,9 +120,12 @@ fn render(rows: &[Row]) -> String {
                 "\n## {group}\n\n| implementation | median | per element | ratio to ada |\n|---|---:|---:|---:|"
             );
         }
-        let ada = rows
-            .iter()
-            .find(|r| r.group == row.group && r.function.starts_with("ada"))
+        // The reference is the group's ada row, when the group compares ada with
+        // something else; a group of ada rows only has no ratio.
+        let in_group = || rows.iter().filter(|r| r.group == row.group);
+        let ada = in_group()
+            .find(|r| r.function.starts_with("ada"))
+            .filter(|_| in_group().any(|r| !r.function.starts_with("ada")))
             .map(|r| r.median_ns);
         let per_element = row.elements.map_or_else(
             || "—".to_owned(),

@@ -1,5 +1,6 @@
 //! Ordering mutants: each weakens one memory ordering of a protocol (or, for the submit
-//! queue's emptiness test, undoes the fix loom found) and must make a loom model fail. This is how the gate shows that the models check the orderings the
+//! queue, undoes the fix loom found in its emptiness test, or replaces the head claim's
+//! compare-and-swap by a plain store) and must make a loom model fail. This is how the gate shows that the models check the orderings the
 //! protocol doc claims, rather than passing on anything.
 //!
 //! The workspace is copied to `target/mutants/workspace` and each mutant edits the copy,
@@ -108,6 +109,13 @@ const MUTANTS: &[Mutant] = &[
         file: "crates/ring-pool/src/submit.rs",
         original: "if (tail.wrapping_sub(head) as isize) <= 0 {",
         mutated: "if tail == head {",
+        model: "loom__drop_oldest_reclaim_vs_drain_claim",
+    },
+    Mutant {
+        package: "ada-ring-pool",
+        file: "crates/ring-pool/src/submit.rs",
+        original: "            match self.head.compare_exchange_weak(",
+        mutated: "            // The claim removed: take the entry with a plain store.\n            self.head.store(head.wrapping_add(1), Ordering::Relaxed);\n            return Some(ring);\n            #[allow(unreachable_code)]\n            match self.head.compare_exchange_weak(",
         model: "loom__drop_oldest_reclaim_vs_drain_claim",
     },
 ];
