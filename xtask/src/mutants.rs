@@ -118,6 +118,34 @@ const MUTANTS: &[Mutant] = &[
         mutated: "            // The claim removed: take the entry with a plain store.\n            self.head.store(head.wrapping_add(1), Ordering::Relaxed);\n            return Some(ring);\n            #[allow(unreachable_code)]\n            match self.head.compare_exchange_weak(",
         model: "loom__drop_oldest_reclaim_vs_drain_claim",
     },
+    Mutant {
+        package: "ada-thread-registry",
+        file: "crates/thread-registry/src/lib.rs",
+        original: ".store(generation << 2 | ACTIVE, Ordering::Release);",
+        mutated: ".store(generation << 2 | ACTIVE, Ordering::Relaxed);",
+        model: "loom__register_retire_enumerate_and_reuse",
+    },
+    Mutant {
+        package: "ada-thread-registry",
+        file: "crates/thread-registry/src/lib.rs",
+        original: ".store(self.generation << 2 | RETIRING, Ordering::Release);",
+        mutated: ".store(self.generation << 2 | RETIRING, Ordering::Relaxed);",
+        model: "loom__register_retire_enumerate_and_reuse",
+    },
+    Mutant {
+        package: "ada-thread-registry",
+        file: "crates/thread-registry/src/lib.rs",
+        original: "registry.occupied[self.slot / BITS].fetch_and(!bit, Ordering::Release);",
+        mutated: "registry.occupied[self.slot / BITS].fetch_and(!bit, Ordering::Relaxed);",
+        model: "loom__register_retire_enumerate_and_reuse",
+    },
+    Mutant {
+        package: "ada-thread-registry",
+        file: "crates/thread-registry/src/lib.rs",
+        original: "                    Ordering::Acquire,\n                    Ordering::Relaxed,\n                ) {\n                    Ok(_) => return Some(word_index * BITS + bit),",
+        mutated: "                    Ordering::Relaxed,\n                    Ordering::Relaxed,\n                ) {\n                    Ok(_) => return Some(word_index * BITS + bit),",
+        model: "loom__register_retire_enumerate_and_reuse",
+    },
 ];
 
 /// Runs every mutant; an error names each mutant the models did not catch.

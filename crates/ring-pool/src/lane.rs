@@ -107,6 +107,23 @@ struct ProducerState {
     closed: bool,
 }
 
+impl ProducerState {
+    /// Ring 0 active, `spare` in hand, nothing submitted, no marks.
+    fn new(spare: ArrayVec<u32, MAX_RINGS>) -> Self {
+        Self {
+            active: 0,
+            next_sequence: 0,
+            pending_lost: 0,
+            spare,
+            held: None,
+            window_marked: false,
+            mark_depth: 0,
+            pinned: None,
+            closed: false,
+        }
+    }
+}
+
 #[derive(Default)]
 struct ProducerCounters {
     /// Events committed into rings that are no longer active, plus events dropped on
@@ -167,17 +184,7 @@ impl<T: Copy> Lane<T> {
             free,
             active: CachePadded::new(AtomicU32::new(0)),
             producer: CachePadded::new(ProducerSide {
-                state: UnsafeCell::new(ProducerState {
-                    active: 0,
-                    next_sequence: 0,
-                    pending_lost: 0,
-                    spare,
-                    held: None,
-                    window_marked: false,
-                    mark_depth: 0,
-                    pinned: None,
-                    closed: false,
-                }),
+                state: UnsafeCell::new(ProducerState::new(spare)),
                 counters: ProducerCounters::default(),
             }),
             drain: CachePadded::new(DrainSide::default()),
@@ -261,6 +268,64 @@ impl<T: Copy> Lane<T> {
             swaps: producer.swaps.get(),
             exhaustions: producer.exhaustions.get(),
             submit_high_water: producer.submit_high_water.get(),
+        }
+    }
+
+    /// Whether the producer has closed the lane and the drain has taken every ring it
+    /// submitted: nothing committed is left to deliver, and the lane may be
+    /// [`reset`](Self::reset_unchecked) for a new producer.
+    #[must_use]
+    pub fn is_drained(&self) -> bool {
+        // Acquire: pairs with the producer's swap in `close`, so its final submit is
+        // visible to the queue check below.
+        self.active.load(Ordering::Acquire) & INDEX_MASK == NO_RING && self.submit.is_drained()
+    }
+
+    /// Makes a closed and drained lane new again: every ring empty and in the producer's
+    /// hands, queues empty, counters zero, no marks, sequence numbers from 0.
+    ///
+    /// # Safety
+    /// No producer or drain handle of the lane is in use, no [`TakenRing`] is alive, the
+    /// lane [`is_drained`](Self::is_drained), and everything done with the lane before
+    /// happens-before this call (the caller owns the lane, e.g. as the drain of a slot
+    /// whose thread has retired). The next producer must be handed the lane through a
+    /// synchronising operation.
+    pub unsafe fn reset_unchecked(&self) {
+        for ring in &self.rings[..] {
+            // SAFETY: the caller owns the lane and every ring in it.
+            unsafe { ring.reset_unchecked() };
+        }
+        self.submit.reset();
+        // SAFETY: no handle of the free queue is in use (the caller's contract).
+        unsafe { self.free.reset_unchecked() };
+        self.places.reset();
+        // Relaxed: as above, exclusivity orders the reset.
+        self.active.store(0, Ordering::Relaxed);
+        self.drain.pins_ended.store(0, Ordering::Relaxed);
+        let mut spare = ArrayVec::new();
+        #[allow(clippy::cast_possible_truncation)] // at most MAX_RINGS
+        spare.extend((1..self.config.rings as u32).rev());
+        // SAFETY: no producer handle exists, so nothing else touches the state.
+        self.producer
+            .state
+            .with_mut(|state| unsafe { *state = ProducerState::new(spare) });
+        let counters = &self.producer.counters;
+        for counter in [
+            &counters.events_written,
+            &counters.dropped_oldest,
+            &counters.dropped_newest,
+            &counters.events_discarded,
+            &counters.windows_discarded,
+            &counters.rings_dropped,
+            &counters.rings_submitted,
+            &counters.swaps,
+            &counters.exhaustions,
+            &counters.submit_high_water,
+            &self.drain.events_delivered,
+            &self.drain.rings_delivered,
+            &self.drain.dropped_sink,
+        ] {
+            counter.reset();
         }
     }
 

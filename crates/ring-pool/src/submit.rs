@@ -101,6 +101,14 @@ impl SubmitQueue {
         }
     }
 
+    /// Empties the queue, for a lane being reused. Exclusive access only: both sides'
+    /// earlier accesses happen-before the call.
+    pub(crate) fn reset(&self) {
+        // Relaxed: exclusivity orders this; the lane's next hand-over publishes it.
+        self.tail.store(0, Ordering::Relaxed);
+        self.head.store(0, Ordering::Relaxed);
+    }
+
     /// Entries queued at some instant during the call.
     pub(crate) fn len(&self) -> usize {
         let head = self.head.load(Ordering::Relaxed);

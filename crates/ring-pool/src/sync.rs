@@ -47,6 +47,11 @@ impl Counter {
         }
     }
 
+    /// Sets the counter back to zero, for a lane being reused. Exclusive access only.
+    pub(crate) fn reset(&self) {
+        self.0.store(0, core::sync::atomic::Ordering::Relaxed);
+    }
+
     /// The current value.
     #[inline(always)]
     // The conversion widens a 32-bit counter on targets without 64-bit atomics.
@@ -88,6 +93,13 @@ impl PlaceTracker {
         )
     }
 
+    /// Every ring back in the producer's hands, for a lane being reused.
+    pub(crate) fn reset(&self) {
+        for place in &self.0 {
+            place.store(Place::Producer as u8, core::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     /// Moves ring `index` from `from` to `to`; panics (a bug in the protocol) when the
     /// ring was elsewhere.
     pub(crate) fn moved(&self, index: u32, from: Place, to: Place) {
@@ -108,6 +120,9 @@ impl PlaceTracker {
     pub(crate) fn new(_rings: usize) -> Self {
         Self
     }
+
+    #[inline(always)]
+    pub(crate) fn reset(&self) {}
 
     #[inline(always)]
     pub(crate) fn moved(&self, _index: u32, _from: Place, _to: Place) {}

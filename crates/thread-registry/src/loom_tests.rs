@@ -1,0 +1,122 @@
+#![allow(non_snake_case)]
+//! loom model: registration, retirement and enumeration racing, and reuse of a slot
+//! after retirement (no ABA: the generation tells the two occupants apart).
+//!
+//! Each role runs on a spawned thread whose first operation is not an atomic load
+//! (tokio-rs/loom#392), and the model checks that loom explored both orders of the two
+//! threads competing for the single slot.
+
+use super::*;
+use ada_ring_pool::{ExhaustionPolicy, LaneMode};
+use loom::sync::atomic::AtomicUsize as LoomCounter;
+use loom::thread;
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+fn config() -> RegistryConfig {
+    let lane = LaneConfig {
+        rings: 2,
+        ring_records: 2,
+        policy: ExhaustionPolicy::DropOldest,
+        mode: LaneMode::SubmitAll,
+    };
+    RegistryConfig {
+        capacity: 1,
+        index: lane,
+        detail: lane,
+    }
+}
+
+#[test]
+fn loom__register_retire_enumerate_and_reuse__then_clean_generations() {
+    let outcomes = std::sync::Arc::new(Mutex::new(BTreeSet::new()));
+    let seen_outcomes = std::sync::Arc::clone(&outcomes);
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(move || {
+        let registry = Registry::<u64, u64>::new(config()).unwrap();
+        let finished = loom::sync::Arc::new(LoomCounter::new(0));
+        let writers: std::vec::Vec<_> = [10_u64, 20]
+            .into_iter()
+            .map(|record| {
+                let (registry, finished) =
+                    (Arc::clone(&registry), loom::sync::Arc::clone(&finished));
+                thread::spawn(move || {
+                    finished.fetch_add(0, Ordering::Relaxed); // not a load first (loom#392)
+                    let result = match registry.register() {
+                        Ok(mut handle) => {
+                            handle.index(record);
+                            Some(handle.generation())
+                        } // dropped: retires
+                        Err(RegisterError::Full { .. }) => None,
+                        Err(other) => panic!("{other}"),
+                    };
+                    finished.fetch_add(1, Ordering::Release);
+                    result
+                })
+            })
+            .collect();
+        let drain = {
+            let (registry, finished) = (Arc::clone(&registry), loom::sync::Arc::clone(&finished));
+            thread::spawn(move || {
+                finished.fetch_add(0, Ordering::Relaxed);
+                let mut drain = registry.drain().unwrap();
+                let mut delivered = std::vec::Vec::new();
+                loop {
+                    let done = finished.load(Ordering::Acquire) == 2;
+                    drain.for_each_slot(|mut slot| {
+                        let generation = slot.generation();
+                        let identity = slot.identity().expect("published with the slot");
+                        assert_eq!(identity.generation, generation);
+                        let mut lane = slot.index_drain();
+                        while let Some(ring) = lane.take() {
+                            delivered.extend(ring.records().iter().map(|&r| (generation, r)));
+                            ring.deliver();
+                        }
+                        let _ = slot.release();
+                    });
+                    if done && registry.occupied() == 0 {
+                        break;
+                    }
+                    thread::yield_now();
+                }
+                delivered
+            })
+        };
+        let generations: std::vec::Vec<Option<u32>> =
+            writers.into_iter().map(|w| w.join().unwrap()).collect();
+        let mut delivered = drain.join().unwrap();
+        delivered.sort_unstable();
+        // Every registered writer's record arrives once, under its own generation.
+        let expected: std::vec::Vec<(u32, u64)> = generations
+            .iter()
+            .zip([10, 20])
+            .filter_map(|(generation, record)| generation.map(|g| (g, record)))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(delivered, expected);
+        let registered: std::vec::Vec<u32> = generations.iter().flatten().copied().collect();
+        let unique: BTreeSet<u32> = registered.iter().copied().collect();
+        assert_eq!(
+            unique.len(),
+            registered.len(),
+            "two occupants, two generations"
+        );
+        assert_eq!(registry.occupied(), 0);
+        seen_outcomes.lock().unwrap().insert(generations);
+    });
+    let outcomes = outcomes.lock().unwrap().clone();
+    assert!(
+        outcomes.contains(&std::vec![Some(1), Some(2)]),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&std::vec![Some(2), Some(1)]),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.iter().any(|o| o.contains(&None)),
+        "explored a full registry: {outcomes:?}"
+    );
+}

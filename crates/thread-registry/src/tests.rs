@@ -1,0 +1,385 @@
+#![allow(non_snake_case)]
+
+use super::*;
+use ada_ring_pool::{ExhaustionPolicy, LaneMode};
+use rstest::rstest;
+use std::collections::BTreeMap;
+
+fn small(capacity: usize) -> Arc<Registry<u64, u64>> {
+    Registry::new(RegistryConfig {
+        capacity,
+        index: LaneConfig {
+            rings: 4,
+            ring_records: 8,
+            policy: ExhaustionPolicy::DropOldest,
+            mode: LaneMode::SubmitAll,
+        },
+        detail: LaneConfig {
+            rings: 2,
+            ring_records: 4,
+            ..LaneConfig::detail_lane()
+        },
+    })
+    .unwrap()
+}
+
+/// One drain pass: takes every submitted ring of every slot, collects quiet threads'
+/// active rings, releases retired slots. Returns delivered index records per
+/// (slot, generation) and the released slots.
+fn drain_pass(
+    registry: &Registry<u64, u64>,
+    delivered: &mut BTreeMap<(usize, u32), Vec<u64>>,
+) -> Vec<RetiredSlot> {
+    let mut drain = registry.drain().expect("one drain");
+    let mut released = Vec::new();
+    drain.for_each_slot(|mut slot| {
+        let key = (slot.slot(), slot.generation());
+        let records = delivered.entry(key).or_default();
+        let mut lane = slot.index_drain();
+        while let Some(ring) = lane.take() {
+            records.extend_from_slice(ring.records());
+            ring.deliver();
+        }
+        lane.collect_active(|committed| records.extend_from_slice(committed));
+        let mut detail = slot.detail_drain();
+        while let Some(ring) = detail.take() {
+            ring.deliver();
+        }
+        if let Ok(retired) = slot.release() {
+            released.push(retired);
+        }
+    });
+    released
+}
+
+#[test]
+fn thread_registry__single_registration__then_succeeds() {
+    let registry = small(4);
+    let handle = registry.register().unwrap();
+    assert_eq!((handle.slot(), handle.generation()), (0, 1));
+    assert_eq!(registry.occupied(), 1);
+    let mut drain = registry.drain().unwrap();
+    let mut seen = Vec::new();
+    drain.for_each_slot(|slot| {
+        let identity = slot.identity().unwrap();
+        assert_eq!(identity.thread_id, std::thread::current().id());
+        seen.push((slot.slot(), slot.generation(), slot.is_retiring()));
+    });
+    assert_eq!(seen, [(0, 1, false)]);
+}
+
+#[rstest]
+#[case(0, RegistryError::ZeroCapacity)]
+#[case(MAX_CAPACITY + 1, RegistryError::TooLarge { capacity: MAX_CAPACITY + 1, max: MAX_CAPACITY })]
+fn registry__bad_config__then_typed_error(#[case] capacity: usize, #[case] error: RegistryError) {
+    let config = RegistryConfig {
+        capacity,
+        ..RegistryConfig::default()
+    };
+    assert_eq!(Registry::<u64, u64>::new(config).err(), Some(error));
+    let one_ring = RegistryConfig {
+        capacity: 1,
+        index: LaneConfig {
+            rings: 1,
+            ..LaneConfig::index_lane()
+        },
+        ..RegistryConfig::default()
+    };
+    assert!(matches!(
+        Registry::<u64, u64>::new(one_ring),
+        Err(RegistryError::IndexLane(_))
+    ));
+}
+
+#[test]
+fn thread_registry__concurrent_registration__then_unique_slots() {
+    let registry = small(64);
+    let threads = if cfg!(miri) { 4 } else { 16 };
+    let handles: Vec<ThreadHandle<u64, u64>> = std::thread::scope(|s| {
+        let spawned: Vec<_> = (0..threads)
+            .map(|_| {
+                let registry = &registry;
+                s.spawn(move || registry.register().unwrap())
+            })
+            .collect();
+        spawned.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let slots: Vec<usize> = handles.iter().map(ThreadHandle::slot).collect();
+    let mut unique = slots.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), threads, "{slots:?}");
+    assert_eq!(registry.occupied(), threads);
+}
+
+#[rstest]
+#[case(1)]
+#[case(64)]
+#[case(65)]
+#[case(if cfg!(miri) { 130 } else { 1024 })]
+fn thread_registry__max_threads_exceeded__then_returns_error(#[case] capacity: usize) {
+    let registry = small(capacity);
+    let handles: Vec<_> = (0..capacity)
+        .map(|_| registry.register().unwrap())
+        .collect();
+    assert_eq!(
+        registry.register().err(),
+        Some(RegisterError::Full { capacity })
+    );
+    drop(handles);
+    // Retired, not yet collected: still full.
+    assert_eq!(
+        registry.register().err(),
+        Some(RegisterError::Full { capacity })
+    );
+    let released = drain_pass(&registry, &mut BTreeMap::new());
+    assert_eq!(released.len(), capacity);
+    let handle = registry.register().unwrap();
+    assert_eq!(
+        handle.generation(),
+        2,
+        "a reused slot carries a new generation"
+    );
+}
+
+#[test]
+fn registry__shutting_down__then_refuses() {
+    let registry = small(4);
+    registry.shutdown();
+    assert!(registry.is_shutting_down());
+    assert_eq!(registry.register().err(), Some(RegisterError::ShuttingDown));
+}
+
+#[test]
+fn registry__second_drain__then_refused_until_first_dropped() {
+    let registry = small(2);
+    let first = registry.drain().unwrap();
+    assert!(registry.drain().is_none());
+    drop(first);
+    assert!(registry.drain().is_some());
+}
+
+#[test]
+fn memory_ordering__registration__then_visible_to_drain() {
+    // A thread registers and writes; the drain, synchronised only through the slot
+    // state, sees the slot and every record once the thread exits.
+    let registry = small(8);
+    let thread = std::thread::spawn({
+        let registry = Arc::clone(&registry);
+        move || {
+            let mut handle = registry.register().unwrap();
+            // 20 records fit in the lane's 4 rings of 8 without a drain running.
+            for event in 0..20 {
+                handle.index(event);
+            }
+            (handle.slot(), handle.generation())
+        }
+    });
+    let key = thread.join().unwrap();
+    let mut delivered = BTreeMap::new();
+    let released = drain_pass(&registry, &mut delivered);
+    assert_eq!(delivered[&key], (0..20).collect::<Vec<_>>());
+    assert_eq!(released.len(), 1);
+    assert!(released[0].index.is_conserved());
+    assert_eq!(released[0].identity.as_ref().unwrap().generation, key.1);
+}
+
+#[test]
+fn enumeration__low_slot_retires__then_high_slots_still_enumerated() {
+    let registry = small(130);
+    let mut handles: Vec<_> = (0..130).map(|_| registry.register().unwrap()).collect();
+    // Retire slots 0 and 64 (first of two words), keep the rest.
+    let high = handles.split_off(65);
+    let mut low = handles;
+    drop(low.remove(64));
+    drop(low.remove(0));
+    let _ = drain_pass(&registry, &mut BTreeMap::new());
+    let mut drain = registry.drain().unwrap();
+    let mut seen = Vec::new();
+    drain.for_each_slot(|slot| seen.push(slot.slot()));
+    let expected: Vec<usize> = (1..64).chain(65..130).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, expected);
+    drop((low, high));
+}
+
+#[test]
+fn enumeration__rotating_start__then_every_slot_first_in_turn() {
+    let registry = small(5);
+    let _handles: Vec<_> = (0..5).map(|_| registry.register().unwrap()).collect();
+    let mut drain = registry.drain().unwrap();
+    let mut firsts = Vec::new();
+    for _ in 0..5 {
+        let mut order = Vec::new();
+        assert_eq!(drain.for_each_slot(|slot| order.push(slot.slot())), 5);
+        firsts.push(order[0]);
+    }
+    assert_eq!(firsts, [0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn isolation__no_false_sharing__then_independent_performance() {
+    // Layout: each slot's state word and each bitmap word sit on their own cache line,
+    // and two slots' lanes never share a line (the lanes are themselves padded).
+    let registry = small(2);
+    let a = core::ptr::addr_of!(*registry.slots[0].state) as usize;
+    let b = core::ptr::addr_of!(*registry.slots[1].state) as usize;
+    let line = core::mem::align_of::<CachePadded<u8>>();
+    assert!(line >= 64);
+    assert!(a.abs_diff(b) >= line);
+    assert_eq!(core::mem::size_of::<CachePadded<AtomicUsize>>() % line, 0);
+    assert_eq!(core::mem::size_of::<Slot<u64, u64>>() % line, 0);
+}
+
+#[test]
+fn reuse__retired_slot__then_starts_clean() {
+    let registry = small(1);
+    let mut handle = registry.register().unwrap();
+    handle.detail_lane().mark_push().unwrap();
+    for event in 0..20 {
+        handle.index(event);
+        handle.detail(event);
+    }
+    drop(handle);
+    let mut delivered = BTreeMap::new();
+    let released = drain_pass(&registry, &mut delivered);
+    assert_eq!(released[0].index.events_written, 20);
+    let mut handle = registry.register().unwrap();
+    assert_eq!(handle.generation(), 2);
+    assert_eq!(
+        handle.detail_lane().mark_depth(),
+        0,
+        "marks do not carry over"
+    );
+    assert_eq!(handle.index_lane().active_len(), 0);
+    handle.index(100);
+    drop(handle);
+    let released = drain_pass(&registry, &mut delivered);
+    assert_eq!(
+        released[0].index.events_written, 1,
+        "counters start from zero"
+    );
+    assert_eq!(
+        delivered[&(0, 2)],
+        [100],
+        "nothing of the previous occupant"
+    );
+}
+
+#[test]
+fn churn__thousands_of_short_lived_threads__then_no_leak_no_loss() {
+    let threads: u64 = if cfg!(miri) { 16 } else { 2000 }; // multiples of 8
+    let events: u64 = 50;
+    let registry = small(64);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (delivered, released) = std::thread::scope(|s| {
+        let (registry, done) = (&registry, &done);
+        s.spawn(move || {
+            for batch in 0..threads / 8 {
+                std::thread::scope(|inner| {
+                    for t in 0..8 {
+                        inner.spawn(move || {
+                            let id = batch * 8 + t;
+                            let mut handle = loop {
+                                match registry.register() {
+                                    Ok(handle) => break handle,
+                                    Err(RegisterError::Full { .. }) => std::thread::yield_now(),
+                                    Err(other) => panic!("{other}"),
+                                }
+                            };
+                            for event in 0..events {
+                                handle.index(id * 1000 + event);
+                            }
+                        });
+                    }
+                });
+            }
+            done.store(true, std::sync::atomic::Ordering::Release);
+        });
+        let mut delivered = BTreeMap::new();
+        let mut released = Vec::new();
+        loop {
+            let finished = done.load(std::sync::atomic::Ordering::Acquire);
+            released.extend(drain_pass(registry, &mut delivered));
+            if finished && registry.occupied() == 0 {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        (delivered, released)
+    });
+    assert_eq!(
+        released.len() as u64,
+        threads,
+        "every thread's slot was released once; occupied now: {}",
+        registry.occupied()
+    );
+    assert_eq!(registry.occupied(), 0, "no slot leaked");
+    let mut all: Vec<u64> = delivered.values().flatten().copied().collect();
+    let written: u64 = released.iter().map(|r| r.index.events_written).sum();
+    let lost: u64 = released.iter().map(|r| r.index.events_lost()).sum();
+    assert!(
+        released
+            .iter()
+            .all(|r| r.index.is_conserved() && r.detail.is_conserved())
+    );
+    assert_eq!(written, threads * events);
+    assert_eq!(all.len() as u64 + lost, written);
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(
+        all.len() as u64 + lost,
+        written,
+        "no record delivered twice"
+    );
+    for records in delivered.values() {
+        let thread = records.first().map(|r| r / 1000);
+        assert!(
+            records.iter().all(|r| Some(r / 1000) == thread),
+            "one thread per (slot, generation)"
+        );
+    }
+}
+
+#[test]
+fn with_local__several_registries__then_one_handle_each_retired_at_exit() {
+    let first = small(4);
+    let second = small(4);
+    // A plain (not scoped) thread: its join returns after its thread-local destructors
+    // ran, which is when the handles retire.
+    std::thread::spawn({
+        let (first, second) = (Arc::clone(&first), Arc::clone(&second));
+        move || {
+            let slot = first.with_local(|handle| {
+                handle.index(1);
+                handle.slot()
+            });
+            second.with_local(|handle| handle.index(2)).unwrap();
+            assert_eq!(
+                first.with_local(|handle| handle.slot()),
+                slot,
+                "same handle again"
+            );
+            let nested = first.with_local(|_| first.with_local(|_| ()));
+            assert_eq!(nested, Ok(Err(RegisterError::LocalUnavailable)));
+        }
+    })
+    .join()
+    .unwrap();
+    let mut delivered = BTreeMap::new();
+    assert_eq!(
+        drain_pass(&first, &mut delivered).len(),
+        1,
+        "retired at thread exit"
+    );
+    assert_eq!(
+        delivered.values().flatten().copied().collect::<Vec<_>>(),
+        [1]
+    );
+    let mut delivered = BTreeMap::new();
+    assert_eq!(drain_pass(&second, &mut delivered).len(), 1);
+    assert_eq!(
+        delivered.values().flatten().copied().collect::<Vec<_>>(),
+        [2]
+    );
+}
