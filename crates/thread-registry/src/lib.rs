@@ -735,3 +735,8 @@ mod tests;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
