@@ -1,7 +1,7 @@
 //! The record buffer's append (single and batch) and read throughput for 32-byte
 //! records. A plain `Vec::push` into reserved memory is the floor to compare with.
 
-use ada_benches::{Event, event};
+use ada_benches::{Event, event, ring_push_floor};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
@@ -11,17 +11,7 @@ const BATCH: usize = 64;
 fn append(c: &mut Criterion) {
     let mut group = c.benchmark_group("ring_append_32B");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("ada-ring-buffer push", |b| {
-        let mut ring = ada_ring_buffer::RingBuffer::<Event>::with_capacity(RECORDS).unwrap();
-        let mut i = 0_u64;
-        b.iter(|| {
-            let (mut writer, _) = ring.split();
-            if writer.push(black_box(event(i))).is_err() {
-                ring.reset();
-            }
-            i += 1;
-        });
-    });
+    group.bench_function("ada-ring-buffer push", |b| ring_push_floor(b, RECORDS));
     group.bench_function("Vec push (floor)", |b| {
         let mut vec = Vec::with_capacity(RECORDS);
         let mut i = 0_u64;

@@ -1,7 +1,7 @@
 //! The lane: the write fast path beside a raw record-buffer append, the swap, and the
 //! exhaustion paths, for 32-byte records.
 
-use ada_benches::{Event, event};
+use ada_benches::{Event, event, ring_push_floor};
 use ada_ring_pool::{ExhaustionPolicy, Lane, LaneConfig, LaneMode};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -36,15 +36,7 @@ fn write_path(c: &mut Criterion) {
         });
     });
     group.bench_function("ada-ring-buffer push (floor)", |b| {
-        let mut ring = ada_ring_buffer::RingBuffer::<Event>::with_capacity(RECORDS).unwrap();
-        let mut i = 0_u64;
-        b.iter(|| {
-            let (mut writer, _) = ring.split();
-            if writer.push(black_box(event(i))).is_err() {
-                ring.reset();
-            }
-            i += 1;
-        });
+        ring_push_floor(b, RECORDS)
     });
     group.finish();
 }

@@ -63,3 +63,17 @@ pub fn event(i: u64) -> Event {
         kind: i & 1,
     }
 }
+
+/// The floor every write path is compared with: a raw `ada-ring-buffer` push of 32-byte
+/// records into a ring of `records`, reset when full.
+pub fn ring_push_floor(b: &mut criterion::Bencher<'_>, records: usize) {
+    let mut ring = ada_ring_buffer::RingBuffer::<Event>::with_capacity(records).unwrap();
+    let mut i = 0_u64;
+    b.iter(|| {
+        let (mut writer, _) = ring.split();
+        if writer.push(std::hint::black_box(event(i))).is_err() {
+            ring.reset();
+        }
+        i += 1;
+    });
+}

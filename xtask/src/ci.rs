@@ -34,6 +34,7 @@ const CHECKED: &[&str] = &[
     "ada-spsc",
     "ada-metrics",
     "ada-ring-pool",
+    "ada-thread-registry",
 ];
 
 type Stage = (&'static str, &'static str, fn() -> Result<(), String>);
@@ -64,7 +65,7 @@ const STAGES: &[Stage] = &[
     ("miri", "Miri on the protocol crates", miri),
     (
         "tsan",
-        "ThreadSanitizer on the no_std crates (-Zbuild-std)",
+        "ThreadSanitizer on the protocol crates (-Zbuild-std)",
         tsan,
     ),
     ("asan", "AddressSanitizer on the protocol crates", asan),
