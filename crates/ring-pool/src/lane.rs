@@ -742,9 +742,12 @@ impl<'l, T: Copy> LaneDrain<'l, T> {
     /// instant, or older submitted rings still to [`take`](Self::take) first, which keeps
     /// records in order).
     ///
-    /// The records passed to `f` count as delivered once `f` returns, and as lost to the
-    /// sink if `f` panics.
-    pub fn collect_active<R>(&mut self, f: impl FnOnce(&[T]) -> R) -> Option<R> {
+    /// The records passed to `f` count as delivered when `f` returns `Ok`, and as lost
+    /// to the sink when it returns `Err` or panics.
+    pub fn collect_active<R, E>(
+        &mut self,
+        f: impl FnOnce(&[T]) -> Result<R, E>,
+    ) -> Option<Result<R, E>> {
         let lane = self.lane;
         if lane.config.mode != LaneMode::SubmitAll {
             return None;
@@ -798,7 +801,7 @@ impl<'l, T: Copy> LaneDrain<'l, T> {
             reader: &mut reader,
         };
         let result = f(records);
-        pin.delivered = true;
+        pin.delivered = result.is_ok();
         Some(result)
     }
 }

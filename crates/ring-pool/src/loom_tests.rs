@@ -67,7 +67,10 @@ fn model(
             let mut drain = unsafe { drain_lane.drain() };
             let mut seen = Vec::new();
             for _ in 0..collects {
-                drain.collect_active(|records| seen.extend_from_slice(records));
+                drain.collect_active(|records| {
+                    seen.extend_from_slice(records);
+                    Ok::<(), ()>(())
+                });
                 if let Some(ring) = drain.take() {
                     seen.extend_from_slice(ring.records());
                     ring.deliver();

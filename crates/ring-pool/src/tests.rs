@@ -324,10 +324,10 @@ fn collect_active__quiet_producer__then_records_delivered_once() {
     // SAFETY: one drain.
     let mut drain = unsafe { lane.drain() };
     assert_eq!(
-        drain.collect_active(<[u64]>::to_vec),
-        Some(std::vec![1, 2, 3])
+        drain.collect_active(|r| Ok::<_, ()>(r.to_vec())),
+        Some(Ok(std::vec![1, 2, 3]))
     );
-    assert_eq!(drain.collect_active(<[u64]>::len), Some(0));
+    assert_eq!(drain.collect_active(|r| Ok::<_, ()>(r.len())), Some(Ok(0)));
     producer.write_slice(&[4, 5, 6, 7, 8, 9]); // fills the ring (8) and starts another
     let ring = drain.take().unwrap();
     assert_eq!(ring.records(), [4, 5, 6, 7, 8]);
@@ -431,7 +431,10 @@ fn stress(policy: ExhaustionPolicy, events: u64, collect: bool) {
                 std::thread::sleep(std::time::Duration::from_micros(100)); // a stalled drain
             }
             if collect && round.is_multiple_of(3) {
-                drain.collect_active(|records| check(records, &mut expected, &mut missing));
+                drain.collect_active(|records| {
+                    check(records, &mut expected, &mut missing);
+                    Ok::<(), ()>(())
+                });
             }
             // Read before taking: a ring submitted before `close` is visible after it.
             let done = closed.load(std::sync::atomic::Ordering::Acquire);
@@ -479,4 +482,24 @@ fn conservation__stress_with_stalled_drain__then_exact(
     #[case] collect: bool,
 ) {
     stress(policy, if cfg!(miri) { 2_000 } else { 400_000 }, collect);
+}
+
+#[test]
+fn collect_active__sink_error__then_counted_as_sink_loss() {
+    let lane = lane(4, 8, ExhaustionPolicy::DropOldest);
+    let mut producer = producer(&lane);
+    producer.write_slice(&[1, 2]);
+    // SAFETY: one drain.
+    let mut drain = unsafe { lane.drain() };
+    assert_eq!(
+        drain.collect_active(|_| Err::<(), _>("refused")),
+        Some(Err("refused"))
+    );
+    producer.write(3);
+    producer.close();
+    let rest = take_all(&lane);
+    assert_eq!(rest[0].1, [3], "refused records are not delivered again");
+    let snapshot = lane.snapshot();
+    assert_eq!((snapshot.dropped.sink, snapshot.events_delivered), (2, 1));
+    assert!(snapshot.is_conserved());
 }

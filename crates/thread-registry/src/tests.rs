@@ -40,7 +40,10 @@ fn drain_pass(
             records.extend_from_slice(ring.records());
             ring.deliver();
         }
-        lane.collect_active(|committed| records.extend_from_slice(committed));
+        lane.collect_active(|committed| {
+            records.extend_from_slice(committed);
+            Ok::<(), ()>(())
+        });
         let mut detail = slot.detail_drain();
         while let Some(ring) = detail.take() {
             ring.deliver();

@@ -1,0 +1,326 @@
+//! ada's drain thread: one background thread that polls every registered thread's lanes,
+//! hands whole rings to a [`Sink`], recycles them, and at shutdown collects everything
+//! that was committed before it stops.
+//!
+//! - **Lifecycle**: [`Drain::new`] validates the config (`Initialized`); [`Drain::start`]
+//!   spawns the thread (`Running`); [`Drain::stop`] (`Stopping` → `Stopped`) refuses new
+//!   registrations, drains until nothing is left, flushes the sink, joins the thread and
+//!   returns the [`DrainReport`]. Starting twice, stopping before start, and concurrent
+//!   stops are typed errors, never hangs.
+//! - **Fairness**: each cycle visits every non-free slot from a rotating start and takes
+//!   at most `quantum` rings per lane, so a busy thread cannot starve a quiet one.
+//! - **Idle**: after an empty cycle the drain spins, then yields, then parks for
+//!   `park_interval` (the bound on added latency when idle).
+//! - **Quiet threads**: a lane with no submitted ring whose records have waited longer
+//!   than `latency_bound` has its committed records collected in place.
+//! - **Retired threads**: their lanes are drained and their slots released, with their
+//!   final counters kept for the report.
+//! - **Sinks**: an error or a panic counts the ring's records as lost with cause "sink";
+//!   the ring is recycled either way and the drain keeps running.
+//!
+//! ```
+//! use ada_drain::{CollectingSink, Drain, DrainConfig};
+//! use ada_thread_registry::{Registry, RegistryConfig};
+//!
+//! let registry = Registry::<u64, u64>::new(RegistryConfig::default())?;
+//! let sink = CollectingSink::default();
+//! let mut drain = Drain::new(registry.clone(), sink.clone(), DrainConfig::default())?;
+//! drain.start()?;
+//! std::thread::scope(|s| {
+//!     s.spawn(|| {
+//!         let mut handle = registry.register().unwrap();
+//!         for event in 0..10_000 {
+//!             handle.index(event);
+//!         }
+//!     });
+//! });
+//! let report = drain.stop()?;
+//! assert!(report.totals.is_conserved());
+//! let delivered: usize = sink.index_deliveries().iter().map(|d| d.records.len()).sum();
+//! assert_eq!(delivered as u64, report.totals.events_delivered);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
+
+mod report;
+mod sink;
+mod worker;
+
+pub use report::{DrainReport, ThreadReport};
+pub use sink::{
+    ClosureSink, Collected, CollectingSink, Delivery, LaneKind, NullSink, Origin, Sink, SinkError,
+};
+
+use ada_thread_registry::Registry;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+/// How the drain polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DrainConfig {
+    /// Most rings taken from one lane per visit (the fairness quantum).
+    pub quantum: usize,
+    /// Empty cycles spent spinning before yielding.
+    pub idle_spins: u32,
+    /// Empty cycles spent yielding before parking.
+    pub idle_yields: u32,
+    /// How long one park lasts: the added latency when the drain is idle.
+    pub park_interval: Duration,
+    /// A lane's committed records are collected in place once they have waited this
+    /// long without their ring being submitted.
+    pub latency_bound: Duration,
+}
+
+impl Default for DrainConfig {
+    fn default() -> Self {
+        Self {
+            quantum: 4,
+            idle_spins: 64,
+            idle_yields: 16,
+            park_interval: Duration::from_millis(1),
+            latency_bound: Duration::from_millis(10),
+        }
+    }
+}
+
+impl DrainConfig {
+    fn validate(&self) -> Result<(), DrainError> {
+        if self.quantum == 0 {
+            return Err(DrainError::InvalidConfig("quantum must be at least 1 ring"));
+        }
+        if self.park_interval.is_zero() {
+            return Err(DrainError::InvalidConfig(
+                "park_interval must be above zero",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What went wrong with a drain call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DrainError {
+    /// A setting is out of range; the text says which.
+    InvalidConfig(&'static str),
+    /// The registry already has a drain (a registry has one drain at a time).
+    RegistryHasDrain,
+    /// `start` on a drain that was already started.
+    AlreadyStarted,
+    /// `stop` on a drain that was never started.
+    NotStarted,
+    /// `stop` while another `stop` is under way or done.
+    AlreadyStopping,
+    /// The drain thread could not be spawned.
+    Spawn(String),
+    /// The drain thread died (a bug: sink panics are caught).
+    WorkerPanicked,
+}
+
+impl fmt::Display for DrainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidConfig(why) => write!(f, "invalid drain config: {why}"),
+            Self::RegistryHasDrain => f.write_str("the registry already has a drain"),
+            Self::AlreadyStarted => f.write_str("the drain was already started"),
+            Self::NotStarted => f.write_str("the drain was never started"),
+            Self::AlreadyStopping => f.write_str("the drain is already stopping or stopped"),
+            Self::Spawn(error) => write!(f, "could not spawn the drain thread: {error}"),
+            Self::WorkerPanicked => f.write_str("the drain thread panicked"),
+        }
+    }
+}
+
+impl std::error::Error for DrainError {}
+
+/// The drain's lifecycle states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum DrainState {
+    /// Built, not started.
+    Initialized = 0,
+    /// The thread polls.
+    Running = 1,
+    /// A stop was asked: the final drain is under way.
+    Stopping = 2,
+    /// The thread has exited; the report was returned.
+    Stopped = 3,
+}
+
+impl DrainState {
+    fn from_u8(value: u8) -> Self {
+        match value {
+            0 => Self::Initialized,
+            1 => Self::Running,
+            2 => Self::Stopping,
+            _ => Self::Stopped,
+        }
+    }
+}
+
+/// Shared between the [`Drain`] handle and its thread.
+pub(crate) struct Shared {
+    pub(crate) state: AtomicU8,
+}
+
+/// What `start` hands to the drain thread.
+type Pending<I, D> = (Arc<Registry<I, D>>, Box<dyn Sink<I, D>>);
+
+/// The drain thread's handle.
+pub struct Drain<I: Copy + Send + 'static, D: Copy + Send + 'static> {
+    shared: Arc<Shared>,
+    config: DrainConfig,
+    /// Registry and sink until `start` moves them into the thread (in a mutex so that
+    /// the handle is `Sync` and `stop` may be called from several threads).
+    pending: std::sync::Mutex<Option<Pending<I, D>>>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<DrainReport>>>,
+}
+
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drain<I, D> {
+    /// A drain for `registry` delivering to `sink`, not yet running.
+    ///
+    /// # Errors
+    /// [`DrainError::InvalidConfig`] naming the bad setting.
+    pub fn new(
+        registry: Arc<Registry<I, D>>,
+        sink: impl Sink<I, D> + 'static,
+        config: DrainConfig,
+    ) -> Result<Self, DrainError> {
+        config.validate()?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                state: AtomicU8::new(DrainState::Initialized as u8),
+            }),
+            config,
+            pending: std::sync::Mutex::new(Some((registry, Box::new(sink)))),
+            thread: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// The drain's configuration.
+    #[must_use]
+    pub fn config(&self) -> &DrainConfig {
+        &self.config
+    }
+
+    /// The current lifecycle state.
+    #[must_use]
+    pub fn state(&self) -> DrainState {
+        DrainState::from_u8(self.shared.state.load(Ordering::Acquire))
+    }
+
+    /// Spawns the drain thread.
+    ///
+    /// # Errors
+    /// [`DrainError::AlreadyStarted`] on a second call, [`DrainError::RegistryHasDrain`]
+    /// when another drain holds the registry, [`DrainError::Spawn`] when the OS refuses
+    /// a thread.
+    pub fn start(&mut self) -> Result<(), DrainError> {
+        let pending = self
+            .pending
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some((registry, sink)) = pending.take() else {
+            return Err(DrainError::AlreadyStarted);
+        };
+        // AcqRel: the thread sees everything before start; the CAS keeps start unique.
+        self.shared
+            .state
+            .compare_exchange(
+                DrainState::Initialized as u8,
+                DrainState::Running as u8,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .map_err(|_| DrainError::AlreadyStarted)?;
+        let shared = Arc::clone(&self.shared);
+        let config = self.config;
+        let (started, acknowledged) = std::sync::mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new()
+            .name("ada-drain".to_owned())
+            .spawn(move || worker::run(&registry, sink, &shared, &config, &started));
+        let thread = match spawned {
+            Ok(thread) => thread,
+            Err(error) => {
+                self.shared
+                    .state
+                    .store(DrainState::Stopped as u8, Ordering::Release);
+                return Err(DrainError::Spawn(error.to_string()));
+            }
+        };
+        // The thread claims the registry's single drain first and says whether it could.
+        if acknowledged.recv() != Ok(true) {
+            let _ = thread.join();
+            self.shared
+                .state
+                .store(DrainState::Stopped as u8, Ordering::Release);
+            return Err(DrainError::RegistryHasDrain);
+        }
+        *self
+            .thread
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(thread);
+        Ok(())
+    }
+
+    /// Stops the drain: registrations are refused, everything committed so far (submitted
+    /// rings, partly filled rings of live threads, retired threads' rings) is delivered,
+    /// the sink is flushed, the thread joined, and the final report returned.
+    ///
+    /// # Errors
+    /// [`DrainError::NotStarted`] before `start`, [`DrainError::AlreadyStopping`] when
+    /// another `stop` is under way or done (it, not this call, gets the report).
+    pub fn stop(&self) -> Result<DrainReport, DrainError> {
+        // AcqRel: exactly one stop wins; the thread sees the request (Acquire load).
+        if let Err(current) = self.shared.state.compare_exchange(
+            DrainState::Running as u8,
+            DrainState::Stopping as u8,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            return Err(if current == DrainState::Initialized as u8 {
+                DrainError::NotStarted
+            } else {
+                DrainError::AlreadyStopping
+            });
+        }
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .ok_or(DrainError::AlreadyStopping)?;
+        thread.thread().unpark();
+        let report = thread.join().map_err(|_| DrainError::WorkerPanicked)?;
+        self.shared
+            .state
+            .store(DrainState::Stopped as u8, Ordering::Release);
+        Ok(report)
+    }
+}
+
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drop for Drain<I, D> {
+    /// A running drain that is dropped still stops gracefully: nothing committed is lost.
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> fmt::Debug for Drain<I, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Drain")
+            .field("state", &self.state())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

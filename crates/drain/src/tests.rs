@@ -1,0 +1,414 @@
+#![allow(non_snake_case)]
+
+use super::*;
+use ada_ring_pool::{ExhaustionPolicy, LaneConfig, LaneMode};
+use ada_thread_registry::RegistryConfig;
+use std::sync::Barrier;
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+type Reg = Arc<Registry<u64, u64>>;
+
+fn registry(capacity: usize, ring_records: usize) -> Reg {
+    let lane = LaneConfig {
+        rings: 4,
+        ring_records,
+        policy: ExhaustionPolicy::DropOldest,
+        mode: LaneMode::SubmitAll,
+    };
+    Registry::new(RegistryConfig {
+        capacity,
+        index: lane,
+        detail: LaneConfig::detail_lane(),
+    })
+    .unwrap()
+}
+
+fn fast() -> DrainConfig {
+    DrainConfig {
+        park_interval: Duration::from_micros(200),
+        ..DrainConfig::default()
+    }
+}
+
+/// Every record delivered to `sink`, sorted.
+fn delivered(sink: &CollectingSink<u64, u64>) -> Vec<u64> {
+    let mut all: Vec<u64> = sink
+        .index_deliveries()
+        .into_iter()
+        .flat_map(|d| d.records)
+        .collect();
+    all.sort_unstable();
+    all
+}
+
+/// `threads` threads each write `events` records tagged `thread * 1_000_000 + n`, then
+/// exit (their slots retire).
+fn produce(registry: &Reg, threads: u64, events: u64) {
+    std::thread::scope(|s| {
+        for thread in 0..threads {
+            s.spawn(move || {
+                let mut handle = loop {
+                    match registry.register() {
+                        Ok(handle) => break handle,
+                        Err(ada_thread_registry::RegisterError::Full { .. }) => {
+                            std::thread::yield_now()
+                        }
+                        Err(other) => panic!("{other}"),
+                    }
+                };
+                for n in 0..events {
+                    handle.index(thread * 1_000_000 + n);
+                    if n % 256 == 0 {
+                        std::thread::yield_now(); // let the drain keep up now and then
+                    }
+                }
+            });
+        }
+    });
+}
+
+fn assert_conserved(report: &DrainReport) {
+    assert!(report.totals.is_conserved(), "{:?}", report.totals);
+    for thread in &report.threads {
+        assert!(
+            thread.index.is_conserved() && thread.detail.is_conserved(),
+            "{thread:?}"
+        );
+    }
+}
+
+#[test]
+fn drain_thread__create_with_valid_config__then_returns_handle() {
+    let drain = Drain::new(registry(4, 64), NullSink::default(), DrainConfig::default()).unwrap();
+    assert_eq!(drain.state(), DrainState::Initialized);
+}
+
+#[test]
+fn drain_thread__invalid_config__then_typed_error() {
+    let zero_quantum = DrainConfig {
+        quantum: 0,
+        ..DrainConfig::default()
+    };
+    assert!(matches!(
+        Drain::new(registry(1, 8), NullSink::default(), zero_quantum),
+        Err(DrainError::InvalidConfig(_))
+    ));
+    let zero_park = DrainConfig {
+        park_interval: Duration::ZERO,
+        ..DrainConfig::default()
+    };
+    assert!(Drain::new(registry(1, 8), NullSink::default(), zero_park).is_err());
+}
+
+#[test]
+fn drain_thread__start_when_already_running__then_returns_error() {
+    let mut drain = Drain::new(registry(4, 64), NullSink::default(), fast()).unwrap();
+    drain.start().unwrap();
+    assert_eq!(drain.state(), DrainState::Running);
+    assert_eq!(drain.start(), Err(DrainError::AlreadyStarted));
+    drain.stop().unwrap();
+    assert_eq!(drain.state(), DrainState::Stopped);
+    assert_eq!(drain.start(), Err(DrainError::AlreadyStarted));
+    assert_eq!(drain.stop().err(), Some(DrainError::AlreadyStopping));
+}
+
+#[test]
+fn drain_thread__stop_before_start__then_returns_error() {
+    let drain = Drain::new(registry(4, 64), NullSink::default(), fast()).unwrap();
+    assert_eq!(drain.stop().err(), Some(DrainError::NotStarted));
+}
+
+#[test]
+fn drain_thread__second_drain_on_registry__then_error() {
+    let registry = registry(4, 64);
+    let mut first = Drain::new(Arc::clone(&registry), NullSink::default(), fast()).unwrap();
+    first.start().unwrap();
+    let mut second = Drain::new(registry, NullSink::default(), fast()).unwrap();
+    assert_eq!(second.start(), Err(DrainError::RegistryHasDrain));
+    first.stop().unwrap();
+}
+
+#[test]
+fn drain_thread__concurrent_stop_calls__then_handled_safely() {
+    let mut drain = Drain::new(registry(4, 64), NullSink::default(), fast()).unwrap();
+    drain.start().unwrap();
+    let drain = &drain;
+    let outcomes: Vec<Result<DrainReport, DrainError>> = std::thread::scope(|s| {
+        let stops: Vec<_> = (0..4).map(|_| s.spawn(move || drain.stop())).collect();
+        stops.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "exactly one stop reports"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .filter(|o| o.is_err())
+            .all(|o| o.as_ref().err() == Some(&DrainError::AlreadyStopping))
+    );
+}
+
+#[test]
+fn drain_thread__empty_registry__then_idles_and_stops() {
+    let parks_at_once = DrainConfig {
+        idle_spins: 0,
+        idle_yields: 0,
+        ..fast()
+    };
+    let mut drain = Drain::new(registry(4, 64), NullSink::default(), parks_at_once).unwrap();
+    drain.start().unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    let report = drain.stop().unwrap();
+    assert!(report.idle_cycles > 0 && report.parks > 0, "{report:?}");
+    assert_eq!(report.totals, ada_metrics::LaneSnapshot::default());
+}
+
+#[test]
+fn drain_thread__stop_when_running__then_drains_and_stops() {
+    let registry = registry(8, 64);
+    let sink = CollectingSink::default();
+    let mut drain = Drain::new(Arc::clone(&registry), sink.clone(), fast()).unwrap();
+    drain.start().unwrap();
+    produce(&registry, 1, 10_000);
+    let report = drain.stop().unwrap();
+    assert_conserved(&report);
+    assert_eq!(report.totals.events_written, 10_000);
+    assert_eq!(
+        delivered(&sink).len() as u64,
+        report.totals.events_delivered
+    );
+    assert_eq!(report.threads.len(), 1);
+    assert!(report.threads[0].retired);
+}
+
+#[test]
+fn drain_worker__multiple_producers__then_processes_fairly() {
+    // Unequal producers: every one is served, nothing is lost uncounted.
+    let registry = registry(8, 64);
+    let sink = CollectingSink::default();
+    let mut drain = Drain::new(Arc::clone(&registry), sink.clone(), fast()).unwrap();
+    drain.start().unwrap();
+    std::thread::scope(|s| {
+        for (thread, events) in [(0_u64, 20_000_u64), (1, 2_000), (2, 200), (3, 20)] {
+            let registry = &registry;
+            s.spawn(move || {
+                let mut handle = registry.register().unwrap();
+                for n in 0..events {
+                    handle.index(thread * 1_000_000 + n);
+                    if n % 128 == 0 {
+                        std::thread::yield_now();
+                    }
+                }
+            });
+        }
+    });
+    let report = drain.stop().unwrap();
+    assert_conserved(&report);
+    assert_eq!(report.threads.len(), 4);
+    assert!(
+        report.threads.iter().all(|t| t.rings_delivered > 0),
+        "every producer served"
+    );
+    let records = delivered(&sink);
+    for thread in 0..4 {
+        assert!(records.iter().any(|r| r / 1_000_000 == thread));
+    }
+    assert!(report.fairness_index > 0.0 && report.fairness_index <= 1.0);
+}
+
+#[test]
+fn drain_worker__quantum_limit__then_switches_threads() {
+    // Slot 0 has three rings queued, slot 1 one ring. With a quantum of one ring, slot 1's
+    // ring is delivered before slot 0's second ring.
+    let registry = registry(2, 4);
+    let mut busy = registry.register().unwrap();
+    let mut quiet = registry.register().unwrap();
+    for n in 0..13 {
+        busy.index(n); // 3 full rings submitted, 1 record active
+    }
+    for n in 0..5 {
+        quiet.index(100 + n); // 1 full ring submitted
+    }
+    let sink = CollectingSink::default();
+    let config = DrainConfig {
+        quantum: 1,
+        ..fast()
+    };
+    let mut drain = Drain::new(Arc::clone(&registry), sink.clone(), config).unwrap();
+    drain.start().unwrap();
+    while sink.index_deliveries().len() < 4 {
+        std::thread::yield_now();
+    }
+    let order: Vec<usize> = sink
+        .index_deliveries()
+        .iter()
+        .take(4)
+        .map(|d| d.slot)
+        .collect();
+    assert_eq!(
+        &order[..2],
+        [0, 1],
+        "one ring from each slot before the second from slot 0"
+    );
+    drop((busy, quiet));
+    let report = drain.stop().unwrap();
+    assert_conserved(&report);
+}
+
+#[test]
+fn drain_thread__sixty_four_producers__then_conserved() {
+    let threads = if cfg!(miri) { 4 } else { 64 };
+    let registry = registry(64, 256);
+    let sink = CollectingSink::default();
+    let mut drain = Drain::new(Arc::clone(&registry), sink.clone(), fast()).unwrap();
+    drain.start().unwrap();
+    produce(&registry, threads, if cfg!(miri) { 300 } else { 5_000 });
+    let report = drain.stop().unwrap();
+    assert_conserved(&report);
+    assert_eq!(report.threads.len() as u64, threads);
+    let records = delivered(&sink);
+    let mut unique = records.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), records.len(), "no record twice");
+    assert_eq!(
+        records.len() as u64 + report.totals.events_lost(),
+        report.totals.events_written
+    );
+}
+
+#[test]
+fn shutdown__threads_hold_partial_rings__then_everything_committed_delivered() {
+    // The threads are still registered when the drain stops: their partly filled rings
+    // are collected in place by the final drain. Nothing is in flight afterwards.
+    let threads = if cfg!(miri) { 4 } else { 64 };
+    let registry = registry(64, 1024);
+    let sink = CollectingSink::default();
+    let mut drain = Drain::new(Arc::clone(&registry), sink.clone(), fast()).unwrap();
+    drain.start().unwrap();
+    let written = Barrier::new(threads + 1);
+    let stopped = Barrier::new(threads + 1);
+    let report = std::thread::scope(|s| {
+        for thread in 0..threads as u64 {
+            let (registry, written, stopped) = (&registry, &written, &stopped);
+            s.spawn(move || {
+                let mut handle = registry.register().unwrap();
+                for n in 0..1500 {
+                    handle.index(thread * 1_000_000 + n);
+                }
+                written.wait();
+                stopped.wait(); // keep the handle (and the partial ring) until after stop
+            });
+        }
+        written.wait();
+        let report = drain.stop().unwrap();
+        stopped.wait();
+        report
+    });
+    assert!(report.threads.iter().all(|t| !t.retired));
+    assert_eq!(report.totals.events_in_flight(), 0, "{:?}", report.totals);
+    assert_conserved(&report);
+    assert_eq!(
+        delivered(&sink).len() as u64 + report.totals.events_lost(),
+        threads as u64 * 1500
+    );
+    assert_eq!(
+        registry.register().err(),
+        Some(ada_thread_registry::RegisterError::ShuttingDown)
+    );
+}
+
+#[test]
+fn sink__errors__then_counted_and_rings_recycled() {
+    let registry = registry(4, 16);
+    let calls = Arc::new(AtomicU64::new(0));
+    let sink = ClosureSink({
+        let calls = Arc::clone(&calls);
+        move |_: &Delivery<'_, u64>| {
+            if calls.fetch_add(1, Ordering::Relaxed).is_multiple_of(3) {
+                Err(SinkError("disk full".to_owned()))
+            } else {
+                Ok(())
+            }
+        }
+    });
+    let mut drain = Drain::new(Arc::clone(&registry), sink, fast()).unwrap();
+    drain.start().unwrap();
+    produce(&registry, 2, 5_000);
+    let report = drain.stop().unwrap();
+    assert!(report.sink_errors > 0);
+    assert!(report.totals.dropped.sink > 0);
+    assert_conserved(&report);
+}
+
+#[test]
+fn sink__panics__then_caught_counted_and_drain_survives() {
+    let registry = registry(4, 16);
+    let calls = Arc::new(AtomicU64::new(0));
+    let sink = ClosureSink({
+        let calls = Arc::clone(&calls);
+        move |_: &Delivery<'_, u64>| {
+            assert!(
+                !calls.fetch_add(1, Ordering::Relaxed).is_multiple_of(5),
+                "sink failure injected by the test"
+            );
+            Ok(())
+        }
+    });
+    let mut drain = Drain::new(Arc::clone(&registry), sink, fast()).unwrap();
+    drain.start().unwrap();
+    produce(&registry, 2, 3_000);
+    let report = drain.stop().unwrap();
+    assert!(report.sink_panics > 0);
+    assert!(report.totals.dropped.sink > 0);
+    assert!(
+        report.totals.events_delivered > 0,
+        "the drain kept going after the panics"
+    );
+    assert_conserved(&report);
+}
+
+#[test]
+fn sink__stalls__then_producers_never_block_and_drops_counted() {
+    let registry = registry(4, 16);
+    let sink = ClosureSink(|_: &Delivery<'_, u64>| {
+        std::thread::sleep(Duration::from_millis(20));
+        Ok(())
+    });
+    let mut drain = Drain::new(Arc::clone(&registry), sink, fast()).unwrap();
+    drain.start().unwrap();
+    let started = Instant::now();
+    produce(&registry, 1, 20_000);
+    let writing = started.elapsed();
+    let report = drain.stop().unwrap();
+    assert!(
+        writing < Duration::from_secs(2),
+        "the producer did not wait for the sink: {writing:?}"
+    );
+    assert!(report.totals.events_lost() > 0);
+    assert_conserved(&report);
+}
+
+#[test]
+fn drain__dropped_without_stop__then_still_delivers() {
+    // Rings large enough for every record: nothing can be lost, so all must arrive.
+    let registry = registry(4, 1024);
+    let sink = CollectingSink::default();
+    {
+        let mut drain = Drain::new(Arc::clone(&registry), sink.clone(), fast()).unwrap();
+        drain.start().unwrap();
+        produce(&registry, 1, 1_000);
+    }
+    assert_eq!(delivered(&sink), (0..1_000).collect::<Vec<_>>());
+}
+
+#[test]
+fn report__serialises_to_json() {
+    let mut drain = Drain::new(registry(2, 8), NullSink::default(), fast()).unwrap();
+    drain.start().unwrap();
+    let report = drain.stop().unwrap();
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(json.contains("\"fairness_index\""));
+}

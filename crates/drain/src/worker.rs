@@ -1,0 +1,267 @@
+//! The drain thread's loop: fair polling, idle behaviour, the final drain, the report.
+
+use crate::report::{DrainReport, Histogram, ThreadReport, jain};
+use crate::sink::{Delivery, LaneKind, Origin, Sink, SinkError};
+use crate::{DrainConfig, DrainState, Shared};
+use ada_ring_pool::LaneDrain;
+use ada_thread_registry::{ActiveSlot, Registry, RegistryDrain};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::SyncSender;
+use std::time::Instant;
+
+/// Most passes of the final drain: producers still writing would otherwise keep it
+/// going forever; what they write after the stop is theirs to keep (reported in flight).
+const FINAL_PASSES: u64 = 16;
+
+/// The loop's state, allocated once before polling starts.
+struct Poller<'a, I, D> {
+    sink: &'a mut dyn Sink<I, D>,
+    config: DrainConfig,
+    report: DrainReport,
+    histogram: Histogram,
+    /// Rings delivered per slot for the slot's current generation.
+    rings_per_slot: Vec<(u32, u64)>,
+    /// When quiet lanes were last collected in place.
+    last_sweep: Instant,
+}
+
+pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
+    registry: &Registry<I, D>,
+    mut sink: Box<dyn Sink<I, D>>,
+    shared: &Shared,
+    config: &DrainConfig,
+    started: &SyncSender<bool>,
+) -> DrainReport {
+    let Some(mut drain) = registry.drain() else {
+        let _ = started.send(false);
+        return DrainReport::default();
+    };
+    let _ = started.send(true);
+    let mut poller = Poller {
+        sink: &mut *sink,
+        config: *config,
+        report: DrainReport::default(),
+        histogram: Histogram::default(),
+        rings_per_slot: vec![(0, 0); registry.config().capacity],
+        last_sweep: Instant::now(),
+    };
+    let mut idle = 0_u32;
+    // Acquire: pairs with `stop`'s compare-and-swap.
+    while shared.state.load(Ordering::Acquire) == DrainState::Running as u8 {
+        let sweep = poller.last_sweep.elapsed() >= poller.config.latency_bound;
+        if sweep {
+            poller.last_sweep = Instant::now();
+        }
+        if poller.cycle(&mut drain, sweep, false) > 0 {
+            idle = 0;
+            continue;
+        }
+        poller.report.idle_cycles += 1;
+        idle = idle.saturating_add(1);
+        if idle <= poller.config.idle_spins {
+            std::hint::spin_loop();
+        } else if idle <= poller.config.idle_spins + poller.config.idle_yields {
+            poller.report.yields += 1;
+            std::thread::yield_now();
+        } else {
+            poller.report.parks += 1;
+            std::thread::park_timeout(poller.config.park_interval);
+        }
+    }
+    // Final drain: no new threads; take every submitted ring, collect every partly
+    // filled ring, release every retired slot, until a pass moves nothing.
+    registry.shutdown();
+    for _ in 0..FINAL_PASSES {
+        poller.report.final_passes += 1;
+        if poller.cycle(&mut drain, true, true) == 0 {
+            break;
+        }
+    }
+    if let Err(error) = poller.sink.flush() {
+        poller.report.sink_flush_error = Some(error.0);
+    }
+    poller.finish(&mut drain)
+}
+
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
+    /// One round-robin pass over every occupied slot. Returns the deliveries made.
+    fn cycle(&mut self, drain: &mut RegistryDrain<'_, I, D>, sweep: bool, last: bool) -> u64 {
+        let started = Instant::now();
+        let mut moved = 0;
+        drain.for_each_slot(|mut slot| {
+            // Retiring threads and the final drain take everything; otherwise at most
+            // one quantum per lane keeps the pass fair.
+            let quantum = if last || slot.is_retiring() {
+                usize::MAX
+            } else {
+                self.config.quantum
+            };
+            let (name, thread_id) = slot.identity().map_or((None, None), |identity| {
+                (identity.thread_name.clone(), Some(identity.thread_id))
+            });
+            let origin = Origin {
+                slot: slot.slot(),
+                generation: slot.generation(),
+                thread_name: name.as_deref(),
+                thread_id,
+            };
+            let index = self.lane(
+                &mut slot.index_drain(),
+                |sink, delivery| sink.index(delivery),
+                origin,
+                LaneKind::Index,
+                quantum,
+                sweep,
+            );
+            let detail = self.lane(
+                &mut slot.detail_drain(),
+                |sink, delivery| sink.detail(delivery),
+                origin,
+                LaneKind::Detail,
+                quantum,
+                false,
+            );
+            let delivered = index + detail;
+            moved += delivered;
+            let entry = &mut self.rings_per_slot[slot.slot()];
+            if entry.0 != slot.generation() {
+                *entry = (slot.generation(), 0);
+            }
+            entry.1 += delivered;
+            if slot.is_retiring() {
+                self.release(slot);
+            }
+        });
+        let elapsed = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.histogram.record(elapsed);
+        self.report.cycles += 1;
+        moved
+    }
+
+    /// Takes up to `quantum` rings of one lane, then (when `collect`) its quiet
+    /// partly filled ring. Returns the deliveries made.
+    fn lane<T: Copy>(
+        &mut self,
+        lane: &mut LaneDrain<'_, T>,
+        to_sink: ToSink<I, D, T>,
+        origin: Origin<'_>,
+        kind: LaneKind,
+        quantum: usize,
+        collect: bool,
+    ) -> u64 {
+        let mut delivered = 0;
+        while delivered < quantum as u64 {
+            let Some(ring) = lane.take() else { break };
+            let delivery = Delivery {
+                origin,
+                lane: kind,
+                header: Some(ring.header()),
+                records: ring.records(),
+            };
+            if self.deliver(to_sink, &delivery) {
+                ring.deliver();
+            } else {
+                ring.fail();
+            }
+            self.report.rings_delivered += 1;
+            delivered += 1;
+        }
+        if delivered == 0 && collect {
+            let outcome = lane.collect_active(|records| {
+                if records.is_empty() {
+                    return Ok(false);
+                }
+                let delivery = Delivery {
+                    origin,
+                    lane: kind,
+                    header: None,
+                    records,
+                };
+                if self.deliver(to_sink, &delivery) {
+                    Ok(true)
+                } else {
+                    Err(())
+                }
+            });
+            if matches!(outcome, Some(Ok(true) | Err(()))) {
+                self.report.collections += 1;
+                delivered += 1;
+            }
+        }
+        delivered
+    }
+
+    /// Frees a retired slot whose lanes are drained, keeping its final counters.
+    fn release(&mut self, slot: ActiveSlot<'_, '_, I, D>) {
+        let rings = self.rings_per_slot[slot.slot()].1;
+        if let Ok(retired) = slot.release() {
+            let identity = retired.identity;
+            self.report.threads.push(ThreadReport {
+                slot: identity.as_ref().map_or(0, |i| i.slot),
+                generation: identity.as_ref().map_or(0, |i| i.generation),
+                thread_name: identity.and_then(|i| i.thread_name),
+                retired: true,
+                rings_delivered: rings,
+                index: retired.index,
+                detail: retired.detail,
+            });
+        }
+    }
+
+    /// Adds the threads still registered, the totals, the percentiles and fairness.
+    fn finish(mut self, drain: &mut RegistryDrain<'_, I, D>) -> DrainReport {
+        let mut live = Vec::new();
+        drain.for_each_slot(|slot| {
+            let (index, detail) = slot.snapshots();
+            let identity = slot.identity();
+            live.push(ThreadReport {
+                slot: slot.slot(),
+                generation: slot.generation(),
+                thread_name: identity.and_then(|i| i.thread_name.clone()),
+                retired: false,
+                rings_delivered: self.rings_per_slot[slot.slot()].1,
+                index,
+                detail,
+            });
+        });
+        self.report.threads.extend(live);
+        self.report.threads.sort_by_key(|t| (t.slot, t.generation));
+        let threads = std::mem::take(&mut self.report.threads);
+        for thread in &threads {
+            self.report.add_totals(&thread.index);
+            self.report.add_totals(&thread.detail);
+        }
+        let shares: Vec<u64> = threads
+            .iter()
+            .map(|t| t.rings_delivered)
+            .filter(|&r| r > 0)
+            .collect();
+        self.report.fairness_index = jain(&shares);
+        self.report.threads = threads;
+        self.report.cycle_p50_ns = self.histogram.quantile(0.5);
+        self.report.cycle_p99_ns = self.histogram.quantile(0.99);
+        self.report
+    }
+}
+
+/// Which sink method a lane's deliveries go to.
+type ToSink<I, D, T> = fn(&mut dyn Sink<I, D>, &Delivery<'_, T>) -> Result<(), SinkError>;
+
+impl<I, D> Poller<'_, I, D> {
+    /// Hands one delivery to the sink, catching its panics. `true`: delivered.
+    fn deliver<T>(&mut self, to_sink: ToSink<I, D, T>, delivery: &Delivery<'_, T>) -> bool {
+        let sink = &mut *self.sink;
+        match catch_unwind(AssertUnwindSafe(|| to_sink(sink, delivery))) {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => {
+                self.report.sink_errors += 1;
+                false
+            }
+            Err(_) => {
+                self.report.sink_panics += 1;
+                false
+            }
+        }
+    }
+}
