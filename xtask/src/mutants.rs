@@ -146,6 +146,20 @@ const MUTANTS: &[Mutant] = &[
         mutated: "                    Ordering::Relaxed,\n                    Ordering::Relaxed,\n                ) {\n                    Ok(_) => return Some(word_index * BITS + bit),",
         model: "loom__register_retire_enumerate_and_reuse",
     },
+    Mutant {
+        package: "ada-thread-registry",
+        file: "crates/thread-registry/src/lib.rs",
+        original: "sync::fence(Ordering::SeqCst);\n        if self.drain_parked.load(Ordering::Relaxed) {",
+        mutated: "if self.drain_parked.load(Ordering::Relaxed) {",
+        model: "loom__submit_and_retire_vs_park",
+    },
+    Mutant {
+        package: "ada-thread-registry",
+        file: "crates/thread-registry/src/lib.rs",
+        original: "sync::fence(Ordering::SeqCst);\n        if !self.has_work() {",
+        mutated: "if !self.has_work() {",
+        model: "loom__submit_and_retire_vs_park",
+    },
 ];
 
 /// Runs every mutant; an error names each mutant the models did not catch.

@@ -66,7 +66,7 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
             std::thread::yield_now();
         } else {
             poller.report.parks += 1;
-            std::thread::park_timeout(poller.config.park_interval);
+            drain.park(poller.config.park_interval);
         }
     }
     // Final drain: no new threads; take every submitted ring, collect every partly

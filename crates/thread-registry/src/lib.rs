@@ -59,7 +59,7 @@ use ada_ring_pool::{Lane, LaneConfig, LaneConfigError, LaneDrain, LaneProducer, 
 use core::fmt;
 use crossbeam_utils::CachePadded;
 use std::sync::Arc;
-use sync::{AtomicBool, AtomicU32, AtomicUsize, Ordering, UnsafeCell};
+use sync::{AtomicBool, AtomicU32, AtomicUsize, Mutex, Ordering, Thread, UnsafeCell};
 
 /// Bits per bitmap word.
 const BITS: usize = usize::BITS as usize;
@@ -197,6 +197,10 @@ pub struct Registry<I, D> {
     occupied: Box<[CachePadded<AtomicUsize>]>,
     shutting_down: AtomicBool,
     drain_taken: AtomicBool,
+    /// Set by a drain about to park; read by producers that just submitted a ring.
+    drain_parked: CachePadded<AtomicBool>,
+    /// The parking drain's thread, to unpark.
+    drain_thread: Mutex<Option<Thread>>,
 }
 
 // SAFETY: the identity cells are written only by the thread that claimed the slot's bit
@@ -244,6 +248,8 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Registry<I, D> {
                 .collect(),
             shutting_down: AtomicBool::new(false),
             drain_taken: AtomicBool::new(false),
+            drain_parked: CachePadded::new(AtomicBool::new(false)),
+            drain_thread: Mutex::new(None),
         }))
     }
 
@@ -379,6 +385,25 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Registry<I, D> {
             .sum()
     }
 
+    /// Unparks the drain if it is parked. Producers call it after they submitted a ring.
+    #[cold]
+    #[inline(never)]
+    fn wake_drain(&self) {
+        // SeqCst fence: with the drain's fence in `RegistryDrain::park`, either this load
+        // sees the drain parked, or the drain's re-check sees our submitted ring (the
+        // classic store-fence-load pairing; a Release/Acquire pair cannot give this).
+        sync::fence(Ordering::SeqCst);
+        if self.drain_parked.load(Ordering::Relaxed) {
+            let thread = self
+                .drain_thread
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(thread) = thread.as_ref() {
+                thread.unpark();
+            }
+        }
+    }
+
     /// The drain's handle, or `None` while another one is alive: a registry has one
     /// drain at a time.
     pub fn drain(&self) -> Option<RegistryDrain<'_, I, D>> {
@@ -456,20 +481,34 @@ pub struct ThreadHandle<I: Copy + Send + 'static, D: Copy + Send + 'static> {
 }
 
 impl<I: Copy + Send + 'static, D: Copy + Send + 'static> ThreadHandle<I, D> {
-    /// Writes an index-lane record.
+    /// Writes an index-lane record. When the write submitted a ring (it is the first
+    /// record of a fresh ring) and the drain is parked, the drain is woken.
     #[inline]
     pub fn index(&mut self, record: I) {
         if let Some(lane) = &mut self.index {
             lane.write(record);
+            if lane.active_len() == 1 {
+                self.registry.wake_drain();
+            }
         }
     }
 
-    /// Writes a detail-lane record.
+    /// Writes a detail-lane record (waking a parked drain as [`index`](Self::index)).
     #[inline]
     pub fn detail(&mut self, record: D) {
         if let Some(lane) = &mut self.detail {
             lane.write(record);
+            if lane.active_len() == 1 {
+                self.registry.wake_drain();
+            }
         }
+    }
+
+    /// Wakes the drain if it is parked: call after submitting through
+    /// [`index_lane`](Self::index_lane) or [`detail_lane`](Self::detail_lane) directly
+    /// (`flush`, `write_slice`, `mark_pop`).
+    pub fn wake_drain(&self) {
+        self.registry.wake_drain();
     }
 
     /// The index lane's producer, for batches, flushes and marks.
@@ -508,6 +547,8 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drop for ThreadHandle<I
         self.registry.slots[self.slot]
             .state
             .store(self.generation << 2 | RETIRING, Ordering::Release);
+        // The final rings and the retirement are work for a parked drain.
+        self.registry.wake_drain();
     }
 }
 
@@ -574,8 +615,68 @@ impl<'r, I: Copy + Send + 'static, D: Copy + Send + 'static> RegistryDrain<'r, I
     }
 }
 
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> RegistryDrain<'_, I, D> {
+    /// Whether any occupied slot has work waiting: a submitted ring, or a retired thread
+    /// whose slot can be released.
+    #[must_use]
+    pub fn has_work(&self) -> bool {
+        let registry = self.registry;
+        registry
+            .occupied
+            .iter()
+            .enumerate()
+            .any(|(word_index, word)| {
+                let mut bits = word.load(Ordering::Acquire);
+                while bits != 0 {
+                    let slot = word_index * BITS + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let entry = &registry.slots[slot];
+                    // Acquire: pairs with the Release of a handle's drop.
+                    let retiring = entry.state.load(Ordering::Acquire) & STATE_MASK == RETIRING;
+                    if retiring
+                        || entry.index.submitted_len() > 0
+                        || entry.detail.submitted_len() > 0
+                    {
+                        return true;
+                    }
+                }
+                false
+            })
+    }
+
+    /// Parks the calling (drain) thread for at most `timeout`, unless a ring is already
+    /// waiting. A producer that submits a ring while the drain is parked, or about to
+    /// park, unparks it: no wake-up is lost, and producers pay for the check only when
+    /// they submit a ring.
+    pub fn park(&mut self, timeout: std::time::Duration) {
+        let registry = self.registry;
+        {
+            let mut thread = registry
+                .drain_thread
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if thread.is_none() {
+                *thread = Some(sync::current());
+            }
+        }
+        registry.drain_parked.store(true, Ordering::Relaxed);
+        // SeqCst fence: pairs with the producers' fence in `wake_drain`.
+        sync::fence(Ordering::SeqCst);
+        if !self.has_work() {
+            sync::park_timeout(timeout);
+        }
+        registry.drain_parked.store(false, Ordering::Relaxed);
+    }
+}
+
 impl<I, D> Drop for RegistryDrain<'_, I, D> {
     fn drop(&mut self) {
+        // The next drain may run on another thread.
+        *self
+            .registry
+            .drain_thread
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         // Release: this drain's work happens-before the next drain's.
         self.registry.drain_taken.store(false, Ordering::Release);
     }

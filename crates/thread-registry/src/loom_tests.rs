@@ -120,3 +120,54 @@ fn loom__register_retire_enumerate_and_reuse__then_clean_generations() {
         "explored a full registry: {outcomes:?}"
     );
 }
+
+#[test]
+fn loom__submit_and_retire_vs_park__then_no_lost_wake_up() {
+    // The drain parks without a timeout whenever it finds no work. A producer submits a
+    // ring and retires while the drain decides to park: if either wake-up were lost, the
+    // drain would park forever and loom would report a deadlock.
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(3);
+    builder.check(|| {
+        let lane = LaneConfig {
+            rings: 2,
+            ring_records: 1,
+            policy: ExhaustionPolicy::DropOldest,
+            mode: LaneMode::SubmitAll,
+        };
+        let registry = Registry::<u64, u64>::new(RegistryConfig {
+            capacity: 1,
+            index: lane,
+            detail: lane,
+        })
+        .unwrap();
+        let mut handle = registry.register().unwrap();
+        let producer = thread::spawn(move || {
+            handle.index(1);
+            handle.index(2); // submits the ring holding 1
+            drop(handle); // submits the ring holding 2, retires, wakes the drain
+        });
+        let drain_registry = Arc::clone(&registry);
+        let drain = thread::spawn(move || {
+            let mut drain = drain_registry.drain().unwrap();
+            let mut delivered = std::vec::Vec::new();
+            let mut released = false;
+            while !released {
+                drain.for_each_slot(|mut slot| {
+                    let mut lane = slot.index_drain();
+                    while let Some(ring) = lane.take() {
+                        delivered.extend_from_slice(ring.records());
+                        ring.deliver();
+                    }
+                    released |= slot.release().is_ok();
+                });
+                if !released {
+                    drain.park(std::time::Duration::MAX);
+                }
+            }
+            delivered
+        });
+        producer.join().unwrap();
+        assert_eq!(drain.join().unwrap(), [1, 2]);
+    });
+}
