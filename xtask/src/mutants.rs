@@ -128,13 +128,6 @@ const MUTANTS: &[Mutant] = &[
     Mutant {
         package: "ada-thread-registry",
         file: "crates/thread-registry/src/lib.rs",
-        original: ".store(self.generation << 2 | RETIRING, Ordering::Release);",
-        mutated: ".store(self.generation << 2 | RETIRING, Ordering::Relaxed);",
-        model: "loom__register_retire_enumerate_and_reuse",
-    },
-    Mutant {
-        package: "ada-thread-registry",
-        file: "crates/thread-registry/src/lib.rs",
         original: "registry.occupied[self.slot / BITS].fetch_and(!bit, Ordering::Release);",
         mutated: "registry.occupied[self.slot / BITS].fetch_and(!bit, Ordering::Relaxed);",
         model: "loom__register_retire_enumerate_and_reuse",

@@ -123,9 +123,11 @@ fn loom__register_retire_enumerate_and_reuse__then_clean_generations() {
 
 #[test]
 fn loom__submit_and_retire_vs_park__then_no_lost_wake_up() {
-    // The drain parks without a timeout whenever it finds no work. A producer submits a
-    // ring and retires while the drain decides to park: if either wake-up were lost, the
-    // drain would park forever and loom would report a deadlock.
+    // The drain parks without a timeout whenever it finds no work. The producer submits
+    // a ring and then waits until the drain has delivered it before it retires, so the
+    // submit's wake-up is the only one that can end the drain's park: if it were lost,
+    // the drain would park forever and the producer spin forever, which loom reports.
+    // Then the retirement's wake-up must end the next park the same way.
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(3);
     builder.check(|| {
@@ -141,12 +143,19 @@ fn loom__submit_and_retire_vs_park__then_no_lost_wake_up() {
             detail: lane,
         })
         .unwrap();
+        let delivered_first = loom::sync::Arc::new(loom::sync::atomic::AtomicBool::new(false));
         let mut handle = registry.register().unwrap();
-        let producer = thread::spawn(move || {
-            handle.index(1);
-            handle.index(2); // submits the ring holding 1
-            drop(handle); // submits the ring holding 2, retires, wakes the drain
-        });
+        let producer = {
+            let delivered_first = loom::sync::Arc::clone(&delivered_first);
+            thread::spawn(move || {
+                handle.index(1);
+                handle.index(2); // submits the ring holding 1
+                while !delivered_first.load(Ordering::Acquire) {
+                    thread::yield_now();
+                }
+                drop(handle); // submits the ring holding 2, retires, wakes the drain
+            })
+        };
         let drain_registry = Arc::clone(&registry);
         let drain = thread::spawn(move || {
             let mut drain = drain_registry.drain().unwrap();
@@ -161,6 +170,9 @@ fn loom__submit_and_retire_vs_park__then_no_lost_wake_up() {
                     }
                     released |= slot.release().is_ok();
                 });
+                if !delivered.is_empty() {
+                    delivered_first.store(true, Ordering::Release);
+                }
                 if !released {
                     drain.park(std::time::Duration::MAX);
                 }
