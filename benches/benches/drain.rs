@@ -254,5 +254,52 @@ fn poll_cycle(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, end_to_end, poll_cycle);
+fn rings_through_null_sink(c: &mut Criterion) {
+    // Small rings, one producer, a null sink: the drain's own cost per ring.
+    const RING_RECORDS: usize = 16;
+    let mut group = c.benchmark_group("drain_rings_null_sink");
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(20);
+    group.bench_function("ada-drain rings of 16 records, null sink", |b| {
+        b.iter_custom(|rings| {
+            let lane = LaneConfig {
+                rings: 64,
+                ring_records: RING_RECORDS,
+                policy: ExhaustionPolicy::DropNewest,
+                mode: LaneMode::SubmitAll,
+            };
+            let registry = Registry::<Event, u8>::new(RegistryConfig {
+                capacity: 1,
+                index: lane,
+                detail: LaneConfig {
+                    rings: 2,
+                    ring_records: 1,
+                    ..LaneConfig::detail_lane()
+                },
+            })
+            .unwrap();
+            let mut drain = Drain::new(
+                Arc::clone(&registry),
+                ada_drain::NullSink::default(),
+                DrainConfig::default(),
+            )
+            .unwrap();
+            let start = Instant::now();
+            drain.start().unwrap();
+            {
+                let mut handle = registry.register().unwrap();
+                for i in 0..rings * RING_RECORDS as u64 {
+                    handle.index(event(i));
+                }
+            }
+            let report = drain.stop().unwrap();
+            let elapsed = start.elapsed();
+            black_box(report.rings_delivered);
+            elapsed
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, end_to_end, poll_cycle, rings_through_null_sink);
 criterion_main!(benches);

@@ -25,6 +25,18 @@ enum Command {
     /// Runs a lane (ring pool) with a producer and a drain thread; reports swap latency
     /// percentiles, losses, conservation and the memory of the default lane set.
     Lane(LaneArgs),
+    /// Measures the drain thread's CPU use while registered threads are idle.
+    Idle(IdleArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct IdleArgs {
+    /// Registered idle threads.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    threads: u64,
+    /// Seconds to measure.
+    #[arg(long, default_value_t = 2.0)]
+    seconds: f64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -84,6 +96,7 @@ fn main() -> ExitCode {
         Some(Command::Spsc(args)) => spsc(&args),
         Some(Command::Ring(args)) => ring(&args),
         Some(Command::Lane(args)) => lane(&args),
+        Some(Command::Idle(args)) => idle(&args),
         None => spsc(&SpscArgs {
             items: 50_000_000,
             capacity: 4096,
@@ -307,6 +320,78 @@ fn lane(args: &LaneArgs) -> Result<(), String> {
     } else {
         Err(format!("conservation violated: {snapshot:?}"))
     }
+}
+
+/// CPU time (user + system) this process has used.
+fn process_cpu() -> Duration {
+    // SAFETY: `getrusage` writes a `rusage` into the zeroed struct we own.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &raw mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+fn idle(args: &IdleArgs) -> Result<(), String> {
+    use ada_drain::{Drain, DrainConfig, NullSink};
+    use ada_thread_registry::{Registry, RegistryConfig};
+    if !(args.seconds > 0.0 && args.seconds.is_finite()) {
+        return Err(format!(
+            "--seconds must be a positive number, not {}",
+            args.seconds
+        ));
+    }
+    let threads = usize::try_from(args.threads).map_err(|e| e.to_string())?;
+    let registry = Registry::<Event, [u8; 512]>::new(RegistryConfig {
+        capacity: threads,
+        ..RegistryConfig::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let config = DrainConfig::default();
+    let mut drain =
+        Drain::new(registry.clone(), NullSink::default(), config).map_err(|e| e.to_string())?;
+    drain.start().map_err(|e| e.to_string())?;
+    let registered = std::sync::Barrier::new(threads + 1);
+    let release = std::sync::Barrier::new(threads + 1);
+    let (used, wall) = std::thread::scope(|s| {
+        for _ in 0..threads {
+            let (registry, registered, release) = (&registry, &registered, &release);
+            s.spawn(move || {
+                let mut handle = registry.register().expect("capacity matches the threads");
+                handle.index(Event {
+                    timestamp: 0,
+                    address: 0,
+                    sequence: 0,
+                    kind: 0,
+                });
+                registered.wait();
+                release.wait(); // idle, registered, until the measurement is over
+            });
+        }
+        registered.wait();
+        std::thread::sleep(Duration::from_millis(200)); // let the drain settle into parking
+        let (cpu, start) = (process_cpu(), Instant::now());
+        std::thread::sleep(Duration::from_secs_f64(args.seconds));
+        let measured = (process_cpu() - cpu, start.elapsed());
+        release.wait();
+        measured
+    });
+    let report = drain.stop().map_err(|e| e.to_string())?;
+    println!(
+        "idle: {threads} registered idle threads, drain {:?}: {:.3} ms CPU in {:.2} s = {:.3} % of one core (getrusage, whole process); {} cycles, {} parks",
+        config.park_interval,
+        used.as_secs_f64() * 1e3,
+        wall.as_secs_f64(),
+        100.0 * used.as_secs_f64() / wall.as_secs_f64(),
+        report.cycles,
+        report.parks,
+    );
+    Ok(())
 }
 
 fn seconds(elapsed: Duration) -> String {

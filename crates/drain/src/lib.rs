@@ -79,7 +79,7 @@ impl Default for DrainConfig {
             quantum: 4,
             idle_spins: 64,
             idle_yields: 16,
-            park_interval: Duration::from_millis(1),
+            park_interval: Duration::from_millis(10),
             latency_bound: Duration::from_millis(10),
         }
     }

@@ -39,6 +39,8 @@ pub struct DrainReport {
     pub rings_delivered: u64,
     /// In-place collections handed to the sink.
     pub collections: u64,
+    /// Bytes of records delivered (both lanes, all threads).
+    pub bytes_delivered: u64,
     /// Sink calls that returned an error (their records count as lost to the sink).
     pub sink_errors: u64,
     /// Sink calls that panicked (caught; their records count as lost to the sink).

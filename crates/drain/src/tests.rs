@@ -182,6 +182,7 @@ fn drain_thread__stop_when_running__then_drains_and_stops() {
     );
     assert_eq!(report.threads.len(), 1);
     assert!(report.threads[0].retired);
+    assert_eq!(report.bytes_delivered, report.totals.events_delivered * 8);
 }
 
 #[test]

@@ -231,6 +231,9 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
         for thread in &threads {
             self.report.add_totals(&thread.index);
             self.report.add_totals(&thread.detail);
+            self.report.bytes_delivered += thread.index.events_delivered
+                * std::mem::size_of::<I>() as u64
+                + thread.detail.events_delivered * std::mem::size_of::<D>() as u64;
         }
         let shares: Vec<u64> = threads
             .iter()
