@@ -6,17 +6,34 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let quick = match args {
-        [] => false,
-        [flag] if flag == "--quick" => true,
-        _ => return Err("usage: cargo xtask bench [--quick]".to_owned()),
-    };
+    let mut quick = false;
+    let mut report_only = false;
+    let mut bench = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--report-only" => report_only = true,
+            "--bench" => bench = Some(rest.next().ok_or("--bench needs a bench name")?.clone()),
+            _ => {
+                return Err(
+                    "usage: cargo xtask bench [--quick] [--bench NAME] [--report-only]".to_owned(),
+                );
+            }
+        }
+    }
     let mut command = cargo();
-    command.args(["bench", "--locked", "-p", "ada-benches", "--"]);
+    command.args(["bench", "--locked", "-p", "ada-benches"]);
+    if let Some(bench) = &bench {
+        command.args(["--bench", bench]);
+    }
+    command.arg("--");
     if quick {
         command.args(["--warm-up-time", "1", "--measurement-time", "2"]);
     }
-    exec(&mut command)?;
+    if !report_only {
+        exec(&mut command)?;
+    }
     let criterion = root().join("target/criterion");
     let rows = collect(&criterion)?;
     let report = render(&rows);
@@ -108,7 +125,9 @@ fn render(rows: &[Row]) -> String {
         out,
         "Written by `cargo xtask bench` on {} ({machine}, {cores} cores). Medians of criterion \
          samples; ratio = this row's time / ada's time in the same group (above 1: ada is \
-         faster). These machines are shared and noisy: compare rows of one run, not runs.\n",
+         faster). These machines are shared and noisy: compare rows of one run, not runs. Each \
+         group comes from the latest run of its bench (`cargo xtask bench --bench NAME` \
+         reruns one).\n",
         date.trim()
     );
     let mut group = "";

@@ -20,7 +20,9 @@ usage: cargo xtask <command>
 
 commands:
   ci [--only STAGE]   run the gate: fmt, clippy, test, doc, no-std, loom, miri, tsan, asan
-  bench [--quick]     run the criterion benches and write docs/benchmarks.md
+  bench [--quick] [--bench NAME] [--report-only]
+                      run the criterion benches (or one) and write docs/benchmarks.md
+                      (--report-only: rewrite it from the last results)
 ";
 
 fn main() -> ExitCode {
