@@ -72,15 +72,21 @@ fn ada(producers: u64, per_producer: u64) -> Duration {
     elapsed.mul_f64(written / delivered)
 }
 
-fn crossbeam_channel(producers: u64, per_producer: u64) -> Duration {
-    let (sender, receiver) = crossbeam_channel::bounded::<Event>(CHUNK);
+/// A bounded multi-producer channel of records: every producer sends each record, the
+/// consumer sums a field of each.
+fn channel_design<S: Clone + Send>(
+    producers: u64,
+    per_producer: u64,
+    (sender, receiver): (S, impl IntoIterator<Item = Event>),
+    send: fn(&S, Event),
+) -> Duration {
     let start = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..producers {
             let sender = sender.clone();
             s.spawn(move || {
                 for i in 0..per_producer {
-                    sender.send(event(i)).unwrap();
+                    send(&sender, event(i));
                 }
             });
         }
@@ -94,26 +100,26 @@ fn crossbeam_channel(producers: u64, per_producer: u64) -> Duration {
     start.elapsed()
 }
 
+fn crossbeam_channel(producers: u64, per_producer: u64) -> Duration {
+    channel_design(
+        producers,
+        per_producer,
+        crossbeam_channel::bounded(CHUNK),
+        |s, e| {
+            s.send(e).unwrap();
+        },
+    )
+}
+
 fn std_mpsc(producers: u64, per_producer: u64) -> Duration {
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Event>(CHUNK);
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..producers {
-            let sender = sender.clone();
-            s.spawn(move || {
-                for i in 0..per_producer {
-                    sender.send(event(i)).unwrap();
-                }
-            });
-        }
-        drop(sender);
-        let mut sum = 0_u64;
-        for record in receiver {
-            sum = sum.wrapping_add(record.address);
-        }
-        black_box(sum);
-    });
-    start.elapsed()
+    channel_design(
+        producers,
+        per_producer,
+        std::sync::mpsc::sync_channel(CHUNK),
+        |s, e| {
+            s.send(e).unwrap();
+        },
+    )
 }
 
 fn rtrb_polled(producers: u64, per_producer: u64) -> Duration {
