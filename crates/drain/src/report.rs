@@ -16,6 +16,9 @@ pub struct ThreadReport {
     pub retired: bool,
     /// Rings the drain delivered from this thread (both lanes).
     pub rings_delivered: u64,
+    /// How long before the report the drain last delivered something of this thread, in
+    /// microseconds (`None`: never).
+    pub last_seen_us_ago: Option<u64>,
     /// Index lane counters.
     pub index: LaneSnapshot,
     /// Detail lane counters.
@@ -39,6 +42,8 @@ pub struct DrainReport {
     pub rings_delivered: u64,
     /// In-place collections handed to the sink.
     pub collections: u64,
+    /// Times a lane used its whole quantum and the drain moved on to the next lane.
+    pub fairness_switches: u64,
     /// Bytes of records delivered (both lanes, all threads).
     pub bytes_delivered: u64,
     /// Sink calls that returned an error (their records count as lost to the sink).

@@ -257,6 +257,11 @@ fn drain_worker__quantum_limit__then_switches_threads() {
     drop((busy, quiet));
     let report = drain.stop().unwrap();
     assert_conserved(&report);
+    assert!(
+        report.fairness_switches > 0,
+        "the busy lane was cut at its quantum"
+    );
+    assert!(report.threads.iter().all(|t| t.last_seen_us_ago.is_some()));
 }
 
 #[test]

@@ -14,14 +14,30 @@ use std::time::Instant;
 /// going forever; what they write after the stop is theirs to keep (reported in flight).
 const FINAL_PASSES: u64 = 16;
 
+/// What the drain has delivered of one slot's current occupant.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    generation: u32,
+    rings: u64,
+    last: Option<Instant>,
+}
+
+impl Seen {
+    /// Microseconds since the last delivery (at report time it is "before the stop").
+    fn ago_us(&self) -> Option<u64> {
+        self.last
+            .map(|last| u64::try_from(last.elapsed().as_micros()).unwrap_or(u64::MAX))
+    }
+}
+
 /// The loop's state, allocated once before polling starts.
 struct Poller<'a, I, D> {
     sink: &'a mut dyn Sink<I, D>,
     config: DrainConfig,
     report: DrainReport,
     histogram: Histogram,
-    /// Rings delivered per slot for the slot's current generation.
-    rings_per_slot: Vec<(u32, u64)>,
+    /// Per slot, for its current generation: rings delivered, and when last.
+    seen: Vec<Seen>,
     /// When quiet lanes were last collected in place.
     last_sweep: Instant,
 }
@@ -43,7 +59,7 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
         config: *config,
         report: DrainReport::default(),
         histogram: Histogram::default(),
-        rings_per_slot: vec![(0, 0); registry.config().capacity],
+        seen: vec![Seen::default(); registry.config().capacity],
         last_sweep: Instant::now(),
     };
     let mut idle = 0_u32;
@@ -124,11 +140,17 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
             );
             let delivered = index + detail;
             moved += delivered;
-            let entry = &mut self.rings_per_slot[slot.slot()];
-            if entry.0 != slot.generation() {
-                *entry = (slot.generation(), 0);
+            let entry = &mut self.seen[slot.slot()];
+            if entry.generation != slot.generation() {
+                *entry = Seen {
+                    generation: slot.generation(),
+                    ..Seen::default()
+                };
             }
-            entry.1 += delivered;
+            if delivered > 0 {
+                entry.rings += delivered;
+                entry.last = Some(Instant::now());
+            }
             if slot.is_retiring() {
                 self.release(slot);
             }
@@ -167,6 +189,9 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
             self.report.rings_delivered += 1;
             delivered += 1;
         }
+        if delivered == quantum as u64 {
+            self.report.fairness_switches += 1;
+        }
         if delivered == 0 && collect {
             let outcome = lane.collect_active(|records| {
                 if records.is_empty() {
@@ -194,7 +219,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
 
     /// Frees a retired slot whose lanes are drained, keeping its final counters.
     fn release(&mut self, slot: ActiveSlot<'_, '_, I, D>) {
-        let rings = self.rings_per_slot[slot.slot()].1;
+        let seen = self.seen[slot.slot()];
         if let Ok(retired) = slot.release() {
             let identity = retired.identity;
             self.report.threads.push(ThreadReport {
@@ -202,7 +227,8 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
                 generation: identity.as_ref().map_or(0, |i| i.generation),
                 thread_name: identity.and_then(|i| i.thread_name),
                 retired: true,
-                rings_delivered: rings,
+                rings_delivered: seen.rings,
+                last_seen_us_ago: seen.ago_us(),
                 index: retired.index,
                 detail: retired.detail,
             });
@@ -220,7 +246,8 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
                 generation: slot.generation(),
                 thread_name: identity.and_then(|i| i.thread_name.clone()),
                 retired: false,
-                rings_delivered: self.rings_per_slot[slot.slot()].1,
+                rings_delivered: self.seen[slot.slot()].rings,
+                last_seen_us_ago: self.seen[slot.slot()].ago_us(),
                 index,
                 detail,
             });
