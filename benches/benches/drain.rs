@@ -16,23 +16,30 @@ use std::time::{Duration, Instant};
 /// Records per ring / channel capacity / batch size, the same for every design.
 const CHUNK: usize = 4096;
 
-fn ada(producers: u64, per_producer: u64) -> Duration {
-    let lane = LaneConfig {
-        rings: 8,
-        ring_records: CHUNK,
+/// A registry whose index lanes have `rings` rings of `ring_records` records (drop-newest)
+/// and whose detail lanes are minimal (the benches write no detail records).
+fn ada_registry(capacity: usize, rings: usize, ring_records: usize) -> Arc<Registry<Event, u8>> {
+    let index = LaneConfig {
+        rings,
+        ring_records,
         policy: ExhaustionPolicy::DropNewest,
         mode: LaneMode::SubmitAll,
     };
-    let registry = Registry::<Event, u8>::new(RegistryConfig {
-        capacity: producers as usize,
-        index: lane,
-        detail: LaneConfig {
-            rings: 2,
-            ring_records: 1,
-            ..LaneConfig::detail_lane()
-        },
+    let detail = LaneConfig {
+        rings: 2,
+        ring_records: 1,
+        ..LaneConfig::detail_lane()
+    };
+    Registry::new(RegistryConfig {
+        capacity,
+        index,
+        detail,
     })
-    .unwrap();
+    .unwrap()
+}
+
+fn ada(producers: u64, per_producer: u64) -> Duration {
+    let registry = ada_registry(producers as usize, 8, CHUNK);
     let sum = Arc::new(AtomicU64::new(0));
     let sink = ClosureSink({
         let sum = Arc::clone(&sum);
@@ -267,22 +274,7 @@ fn rings_through_null_sink(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("ada-drain rings of 16 records, null sink", |b| {
         b.iter_custom(|rings| {
-            let lane = LaneConfig {
-                rings: 64,
-                ring_records: RING_RECORDS,
-                policy: ExhaustionPolicy::DropNewest,
-                mode: LaneMode::SubmitAll,
-            };
-            let registry = Registry::<Event, u8>::new(RegistryConfig {
-                capacity: 1,
-                index: lane,
-                detail: LaneConfig {
-                    rings: 2,
-                    ring_records: 1,
-                    ..LaneConfig::detail_lane()
-                },
-            })
-            .unwrap();
+            let registry = ada_registry(1, 64, RING_RECORDS);
             let mut drain = Drain::new(
                 Arc::clone(&registry),
                 ada_drain::NullSink::default(),
