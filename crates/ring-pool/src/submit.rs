@@ -39,10 +39,10 @@ impl SubmitQueue {
     pub(crate) fn push(&self, ring: u32) -> usize {
         // Relaxed: the producer reads its own last store.
         let tail = self.tail.load(Ordering::Relaxed);
-        // Acquire: not needed for safety (slots are atomics), but it makes the length
-        // reported for the high-water mark and the debug check no staler than the
-        // hand-over that gave the producer the ring it is about to submit.
-        let queued = tail.wrapping_sub(self.head.load(Ordering::Acquire));
+        // Relaxed: only the high-water mark and the debug check use it. It is no staler
+        // than the hand-over (free-queue Acquire, or our own claim) that gave us the ring
+        // we are about to submit, which is what bounds the queue's length.
+        let queued = tail.wrapping_sub(self.head.load(Ordering::Relaxed));
         debug_assert!(
             queued < self.slots.len(),
             "submit queue overflow: {queued} queued"
@@ -120,9 +120,10 @@ impl SubmitQueue {
     /// Whether every pushed entry has been claimed, as of everything that happens-before
     /// the call.
     pub(crate) fn is_drained(&self) -> bool {
-        // Acquire both: entries pushed (and claims made) before an operation this thread
-        // synchronised with are counted.
-        let head = self.head.load(Ordering::Acquire);
+        // Relaxed: a stale head can only say "not drained", the safe answer.
+        let head = self.head.load(Ordering::Relaxed);
+        // Acquire: every entry pushed before an operation this thread synchronised with
+        // (the pin, or the producer's close) is counted.
         head == self.tail.load(Ordering::Acquire)
     }
 }
