@@ -19,7 +19,7 @@ fn append(c: &mut Criterion) {
             if vec.len() == RECORDS {
                 vec.clear();
             }
-            vec.push(black_box(event(i)));
+            vec.push(event(black_box(i)));
             i += 1;
         });
     });

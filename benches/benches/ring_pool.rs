@@ -25,7 +25,7 @@ fn write_path(c: &mut Criterion) {
         let (mut producer, mut drain) = unsafe { (lane.producer().unwrap(), lane.drain()) };
         let mut i = 0_u64;
         b.iter(|| {
-            producer.write(black_box(event(i)));
+            producer.write(event(black_box(i)));
             i += 1;
             if i.is_multiple_of(RECORDS as u64) {
                 while let Some(ring) = drain.take() {
@@ -51,7 +51,7 @@ fn swap(c: &mut Criterion) {
         let (mut producer, mut drain) = unsafe { (lane.producer().unwrap(), lane.drain()) };
         let mut i = 0_u64;
         b.iter(|| {
-            producer.write(black_box(event(i)));
+            producer.write(event(black_box(i)));
             i += 1;
             if let Some(ring) = drain.take() {
                 black_box(ring.header());
@@ -66,7 +66,7 @@ fn swap(c: &mut Criterion) {
         let mut producer = unsafe { lane.producer() }.unwrap();
         let mut i = 0_u64;
         b.iter(|| {
-            producer.write(black_box(event(i)));
+            producer.write(event(black_box(i)));
             i += 1;
         });
     });
@@ -76,7 +76,7 @@ fn swap(c: &mut Criterion) {
         let mut producer = unsafe { lane.producer() }.unwrap();
         let mut i = 0_u64;
         b.iter(|| {
-            producer.write(black_box(event(i)));
+            producer.write(event(black_box(i)));
             i += 1;
         });
     });

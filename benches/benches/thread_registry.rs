@@ -50,7 +50,7 @@ fn local_fast_path(c: &mut Criterion) {
         let mut i = 0_u64;
         b.iter(|| {
             registry
-                .with_local(|handle| handle.index(black_box(event(i))))
+                .with_local(|handle| handle.index(event(black_box(i))))
                 .unwrap();
             i += 1;
         });
@@ -60,7 +60,7 @@ fn local_fast_path(c: &mut Criterion) {
     group.bench_function("ada-thread-registry explicit handle write", |b| {
         let mut i = 0_u64;
         b.iter(|| {
-            handle.index(black_box(event(i)));
+            handle.index(event(black_box(i)));
             i += 1;
         });
     });

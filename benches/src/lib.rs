@@ -71,7 +71,7 @@ pub fn ring_push_floor(b: &mut criterion::Bencher<'_>, records: usize) {
     let mut i = 0_u64;
     b.iter(|| {
         let (mut writer, _) = ring.split();
-        if writer.push(std::hint::black_box(event(i))).is_err() {
+        if writer.push(event(std::hint::black_box(i))).is_err() {
             ring.reset();
         }
         i += 1;
