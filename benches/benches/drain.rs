@@ -291,7 +291,7 @@ fn rings_through_null_sink(c: &mut Criterion) {
             }
             let report = drain.stop().unwrap();
             let elapsed = start.elapsed();
-            black_box(report.rings_delivered);
+            black_box(report.drain.rings_delivered);
             elapsed
         });
     });

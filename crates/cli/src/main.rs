@@ -388,8 +388,8 @@ fn idle(args: &IdleArgs) -> Result<(), String> {
         used.as_secs_f64() * 1e3,
         wall.as_secs_f64(),
         100.0 * used.as_secs_f64() / wall.as_secs_f64(),
-        report.cycles,
-        report.parks,
+        report.drain.cycles,
+        report.drain.parks,
     );
     Ok(())
 }

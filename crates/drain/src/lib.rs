@@ -51,10 +51,12 @@ pub use sink::{
     ClosureSink, Collected, CollectingSink, Delivery, LaneKind, NullSink, Origin, Sink, SinkError,
 };
 
+use ada_metrics::DrainSnapshot;
 use ada_thread_registry::Registry;
+use crossbeam_utils::CachePadded;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// How the drain polls.
@@ -71,6 +73,10 @@ pub struct DrainConfig {
     /// A lane's committed records are collected in place once they have waited this
     /// long without their ring being submitted.
     pub latency_bound: Duration,
+    /// Pins the drain thread to this CPU (an id from the CPUs this process may run on),
+    /// so it neither migrates nor competes with producers pinned elsewhere. `None`: the
+    /// OS schedules it.
+    pub pin_to_cpu: Option<usize>,
 }
 
 impl Default for DrainConfig {
@@ -81,6 +87,7 @@ impl Default for DrainConfig {
             idle_yields: 16,
             park_interval: Duration::from_millis(10),
             latency_bound: Duration::from_millis(10),
+            pin_to_cpu: None,
         }
     }
 }
@@ -94,6 +101,14 @@ impl DrainConfig {
             return Err(DrainError::InvalidConfig(
                 "park_interval must be above zero",
             ));
+        }
+        if let Some(cpu) = self.pin_to_cpu {
+            let allowed = core_affinity::get_core_ids().unwrap_or_default();
+            if !allowed.iter().any(|core| core.id == cpu) {
+                return Err(DrainError::InvalidConfig(
+                    "pin_to_cpu names a CPU this process may not run on",
+                ));
+            }
         }
         Ok(())
     }
@@ -117,6 +132,8 @@ pub enum DrainError {
     Spawn(String),
     /// The drain thread died (a bug: sink panics are caught).
     WorkerPanicked,
+    /// The OS refused to pin the drain thread to `pin_to_cpu`.
+    Affinity(usize),
 }
 
 impl fmt::Display for DrainError {
@@ -129,6 +146,7 @@ impl fmt::Display for DrainError {
             Self::AlreadyStopping => f.write_str("the drain is already stopping or stopped"),
             Self::Spawn(error) => write!(f, "could not spawn the drain thread: {error}"),
             Self::WorkerPanicked => f.write_str("the drain thread panicked"),
+            Self::Affinity(cpu) => write!(f, "could not pin the drain thread to CPU {cpu}"),
         }
     }
 }
@@ -163,6 +181,75 @@ impl DrainState {
 /// Shared between the [`Drain`] handle and its thread.
 pub(crate) struct Shared {
     pub(crate) state: AtomicU8,
+    /// The loop's counters as the thread last published them, on their own cache line
+    /// so that a reader polling them does not slow the state word's readers.
+    pub(crate) live: CachePadded<LiveMetrics>,
+}
+
+/// A [`DrainSnapshot`] in atomics: the drain thread alone stores (Relaxed, once per
+/// cycle), any thread loads (Relaxed). They are statistics, no data is published through
+/// them, so fields read at slightly different instants are the only inconsistency.
+#[derive(Default)]
+pub(crate) struct LiveMetrics {
+    fields: [AtomicU64; LiveMetrics::FIELDS],
+}
+
+impl LiveMetrics {
+    const FIELDS: usize = 12;
+
+    pub(crate) fn publish(&self, snapshot: &DrainSnapshot) {
+        let values = [
+            snapshot.cycles,
+            snapshot.idle_cycles,
+            snapshot.yields,
+            snapshot.parks,
+            snapshot.final_passes,
+            snapshot.rings_delivered,
+            snapshot.collections,
+            snapshot.fairness_switches,
+            snapshot.sink_errors,
+            snapshot.sink_panics,
+            snapshot.cycle_p50_ns,
+            snapshot.cycle_p99_ns,
+        ];
+        for (field, value) in self.fields.iter().zip(values) {
+            field.store(value, Ordering::Relaxed);
+        }
+    }
+
+    fn read(&self) -> DrainSnapshot {
+        let [
+            cycles,
+            idle_cycles,
+            yields,
+            parks,
+            final_passes,
+            rings_delivered,
+            collections,
+            fairness_switches,
+            sink_errors,
+            sink_panics,
+            cycle_p50_ns,
+            cycle_p99_ns,
+        ] = self
+            .fields
+            .each_ref()
+            .map(|field| field.load(Ordering::Relaxed));
+        DrainSnapshot {
+            cycles,
+            idle_cycles,
+            yields,
+            parks,
+            final_passes,
+            rings_delivered,
+            collections,
+            fairness_switches,
+            sink_errors,
+            sink_panics,
+            cycle_p50_ns,
+            cycle_p99_ns,
+        }
+    }
 }
 
 /// What `start` hands to the drain thread.
@@ -192,6 +279,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drain<I, D> {
         Ok(Self {
             shared: Arc::new(Shared {
                 state: AtomicU8::new(DrainState::Initialized as u8),
+                live: CachePadded::default(),
             }),
             config,
             pending: std::sync::Mutex::new(Some((registry, Box::new(sink)))),
@@ -211,12 +299,31 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drain<I, D> {
         DrainState::from_u8(self.shared.state.load(Ordering::Acquire))
     }
 
+    /// The loop's counters now, while it runs (all zero before `start`; the final values
+    /// once stopped). Percentiles are refreshed every `latency_bound`.
+    ///
+    /// ```
+    /// # use ada_drain::{Drain, DrainConfig, NullSink};
+    /// # use ada_thread_registry::{Registry, RegistryConfig};
+    /// let registry = Registry::<u64, u64>::new(RegistryConfig::default())?;
+    /// let mut drain = Drain::new(registry, NullSink::default(), DrainConfig::default())?;
+    /// assert_eq!(drain.snapshot().cycles, 0);
+    /// drain.start()?;
+    /// let report = drain.stop()?;
+    /// assert_eq!(drain.snapshot(), report.drain);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn snapshot(&self) -> DrainSnapshot {
+        self.shared.live.read()
+    }
+
     /// Spawns the drain thread.
     ///
     /// # Errors
     /// [`DrainError::AlreadyStarted`] on a second call, [`DrainError::RegistryHasDrain`]
     /// when another drain holds the registry, [`DrainError::Spawn`] when the OS refuses
-    /// a thread.
+    /// a thread, [`DrainError::Affinity`] when it refuses the pinning.
     pub fn start(&mut self) -> Result<(), DrainError> {
         let pending = self
             .pending
@@ -250,13 +357,19 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drain<I, D> {
                 return Err(DrainError::Spawn(error.to_string()));
             }
         };
-        // The thread claims the registry's single drain first and says whether it could.
-        if acknowledged.recv() != Ok(true) {
+        // The thread pins itself and claims the registry's single drain first, and says
+        // whether it could.
+        let refused = match acknowledged.recv() {
+            Ok(Ok(())) => None,
+            Ok(Err(error)) => Some(error),
+            Err(_) => Some(DrainError::WorkerPanicked),
+        };
+        if let Some(error) = refused {
             let _ = thread.join();
             self.shared
                 .state
                 .store(DrainState::Stopped as u8, Ordering::Release);
-            return Err(DrainError::RegistryHasDrain);
+            return Err(error);
         }
         *self
             .thread

@@ -162,7 +162,10 @@ fn drain_thread__empty_registry__then_idles_and_stops() {
     drain.start().unwrap();
     std::thread::sleep(Duration::from_millis(20));
     let report = drain.stop().unwrap();
-    assert!(report.idle_cycles > 0 && report.parks > 0, "{report:?}");
+    assert!(
+        report.drain.idle_cycles > 0 && report.drain.parks > 0,
+        "{report:?}"
+    );
     assert_eq!(report.totals, ada_metrics::LaneSnapshot::default());
 }
 
@@ -258,7 +261,7 @@ fn drain_worker__quantum_limit__then_switches_threads() {
     let report = drain.stop().unwrap();
     assert_conserved(&report);
     assert!(
-        report.fairness_switches > 0,
+        report.drain.fairness_switches > 0,
         "the busy lane was cut at its quantum"
     );
     assert!(report.threads.iter().all(|t| t.last_seen_us_ago.is_some()));
@@ -344,7 +347,7 @@ fn sink__errors__then_counted_and_rings_recycled() {
     drain.start().unwrap();
     produce(&registry, 2, 5_000);
     let report = drain.stop().unwrap();
-    assert!(report.sink_errors > 0);
+    assert!(report.drain.sink_errors > 0);
     assert!(report.totals.dropped.sink > 0);
     assert_conserved(&report);
 }
@@ -367,7 +370,7 @@ fn sink__panics__then_caught_counted_and_drain_survives() {
     drain.start().unwrap();
     produce(&registry, 2, 3_000);
     let report = drain.stop().unwrap();
-    assert!(report.sink_panics > 0);
+    assert!(report.drain.sink_panics > 0);
     assert!(report.totals.dropped.sink > 0);
     assert!(
         report.totals.events_delivered > 0,
@@ -417,4 +420,74 @@ fn report__serialises_to_json() {
     let report = drain.stop().unwrap();
     let json = serde_json::to_string(&report).unwrap();
     assert!(json.contains("\"fairness_index\""));
+}
+
+#[test]
+fn snapshot__while_running__then_shows_deliveries_before_stop() {
+    let registry = registry(2, 16);
+    let mut drain = Drain::new(Arc::clone(&registry), NullSink::default(), fast()).unwrap();
+    assert_eq!(drain.snapshot(), ada_metrics::DrainSnapshot::default());
+    drain.start().unwrap();
+    let mut handle = registry.register().unwrap();
+    for n in 0..64 {
+        handle.index(n); // four whole rings submitted
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while drain.snapshot().rings_delivered < 3 {
+        assert!(Instant::now() < deadline, "{:?}", drain.snapshot());
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let live = drain.snapshot();
+    assert!(
+        live.cycles > 0 && live.cycles >= live.idle_cycles,
+        "{live:?}"
+    );
+    drop(handle);
+    let report = drain.stop().unwrap();
+    assert_eq!(
+        drain.snapshot(),
+        report.drain,
+        "the final values stay readable"
+    );
+    assert!(report.drain.rings_delivered >= live.rings_delivered);
+    assert_conserved(&report);
+}
+
+#[test]
+fn config__pin_to_cpu_not_available__then_typed_error() {
+    let config = DrainConfig {
+        pin_to_cpu: Some(usize::MAX),
+        ..fast()
+    };
+    let error = Drain::new(registry(1, 16), NullSink::default(), config).unwrap_err();
+    assert!(matches!(error, DrainError::InvalidConfig(why) if why.contains("pin_to_cpu")));
+}
+
+#[test]
+fn config__pin_to_cpu__then_drain_runs_there_and_report_says_so() {
+    let cpu = core_affinity::get_core_ids().unwrap()[0].id;
+    let config = DrainConfig {
+        pin_to_cpu: Some(cpu),
+        ..fast()
+    };
+    let registry = registry(1, 16);
+    let seen_on = Arc::new(AtomicU64::new(u64::MAX));
+    let sink = ClosureSink({
+        let seen_on = Arc::clone(&seen_on);
+        move |_: &Delivery<'_, u64>| {
+            // The thread's allowed set is now exactly the pinned CPU.
+            let allowed = core_affinity::get_core_ids().unwrap();
+            assert_eq!(allowed.len(), 1);
+            seen_on.store(allowed[0].id as u64, Ordering::Relaxed);
+            Ok(())
+        }
+    });
+    let mut drain = Drain::new(Arc::clone(&registry), sink, config).unwrap();
+    drain.start().unwrap();
+    produce(&registry, 1, 100);
+    let report = drain.stop().unwrap();
+    assert_eq!(report.pinned_cpu, Some(cpu));
+    assert_eq!(report.drain.sink_panics, 0);
+    assert_eq!(seen_on.load(Ordering::Relaxed), cpu as u64);
+    assert_conserved(&report);
 }

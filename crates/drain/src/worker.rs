@@ -1,8 +1,9 @@
 //! The drain thread's loop: fair polling, idle behaviour, the final drain, the report.
 
-use crate::report::{DrainReport, Histogram, ThreadReport, jain};
+use crate::report::{DrainReport, ThreadReport};
 use crate::sink::{Delivery, LaneKind, Origin, Sink, SinkError};
-use crate::{DrainConfig, DrainState, Shared};
+use crate::{DrainConfig, DrainError, DrainState, Shared};
+use ada_metrics::{Histogram, fairness_index};
 use ada_ring_pool::LaneDrain;
 use ada_thread_registry::{ActiveSlot, Registry, RegistryDrain};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -47,13 +48,19 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     mut sink: Box<dyn Sink<I, D>>,
     shared: &Shared,
     config: &DrainConfig,
-    started: &SyncSender<bool>,
+    started: &SyncSender<Result<(), DrainError>>,
 ) -> DrainReport {
+    if let Some(cpu) = config.pin_to_cpu
+        && !core_affinity::set_for_current(core_affinity::CoreId { id: cpu })
+    {
+        let _ = started.send(Err(DrainError::Affinity(cpu)));
+        return DrainReport::default();
+    }
     let Some(mut drain) = registry.drain() else {
-        let _ = started.send(false);
+        let _ = started.send(Err(DrainError::RegistryHasDrain));
         return DrainReport::default();
     };
-    let _ = started.send(true);
+    let _ = started.send(Ok(()));
     let mut poller = Poller {
         sink: &mut *sink,
         config: *config,
@@ -63,47 +70,66 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
         last_sweep: Instant::now(),
     };
     let mut idle = 0_u32;
+    // One clock read per busy cycle: a cycle's end is the next one's start unless the
+    // loop waited in between.
+    let mut now = Instant::now();
     // Acquire: pairs with `stop`'s compare-and-swap.
     while shared.state.load(Ordering::Acquire) == DrainState::Running as u8 {
-        let sweep = poller.last_sweep.elapsed() >= poller.config.latency_bound;
+        let sweep = now.duration_since(poller.last_sweep) >= poller.config.latency_bound;
         if sweep {
-            poller.last_sweep = Instant::now();
+            poller.last_sweep = now;
+            poller.refresh_percentiles();
         }
-        if poller.cycle(&mut drain, sweep, false) > 0 {
+        let (moved, end) = poller.cycle(&mut drain, now, sweep, false);
+        shared.live.publish(&poller.report.drain);
+        if moved > 0 {
             idle = 0;
+            now = end;
             continue;
         }
-        poller.report.idle_cycles += 1;
+        poller.report.drain.idle_cycles += 1;
         idle = idle.saturating_add(1);
         if idle <= poller.config.idle_spins {
             std::hint::spin_loop();
+            now = end;
+            continue;
         } else if idle <= poller.config.idle_spins + poller.config.idle_yields {
-            poller.report.yields += 1;
+            poller.report.drain.yields += 1;
             std::thread::yield_now();
         } else {
-            poller.report.parks += 1;
+            poller.report.drain.parks += 1;
             drain.park(poller.config.park_interval);
         }
+        now = Instant::now();
     }
     // Final drain: no new threads; take every submitted ring, collect every partly
     // filled ring, release every retired slot, until a pass moves nothing.
     registry.shutdown();
     for _ in 0..FINAL_PASSES {
-        poller.report.final_passes += 1;
-        if poller.cycle(&mut drain, true, true) == 0 {
+        poller.report.drain.final_passes += 1;
+        if poller.cycle(&mut drain, Instant::now(), true, true).0 == 0 {
             break;
         }
     }
     if let Err(error) = poller.sink.flush() {
         poller.report.sink_flush_error = Some(error.0);
     }
-    poller.finish(&mut drain)
+    let mut report = poller.finish(&mut drain);
+    report.pinned_cpu = config.pin_to_cpu;
+    shared.live.publish(&report.drain);
+    report
 }
 
 impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
-    /// One round-robin pass over every occupied slot. Returns the deliveries made.
-    fn cycle(&mut self, drain: &mut RegistryDrain<'_, I, D>, sweep: bool, last: bool) -> u64 {
-        let started = Instant::now();
+    /// One round-robin pass over every occupied slot, started at `started`. Returns the
+    /// deliveries made and when the pass ended.
+    fn cycle(
+        &mut self,
+        drain: &mut RegistryDrain<'_, I, D>,
+        started: Instant,
+        sweep: bool,
+        last: bool,
+    ) -> (u64, Instant) {
         let mut moved = 0;
         drain.for_each_slot(|mut slot| {
             // Retiring threads and the final drain take everything; otherwise at most
@@ -149,16 +175,22 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
             }
             if delivered > 0 {
                 entry.rings += delivered;
-                entry.last = Some(Instant::now());
+                entry.last = Some(started);
             }
             if slot.is_retiring() {
                 self.release(slot);
             }
         });
-        let elapsed = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let end = Instant::now();
+        let elapsed = u64::try_from((end - started).as_nanos()).unwrap_or(u64::MAX);
         self.histogram.record(elapsed);
-        self.report.cycles += 1;
-        moved
+        self.report.drain.cycles += 1;
+        (moved, end)
+    }
+
+    fn refresh_percentiles(&mut self) {
+        self.report.drain.cycle_p50_ns = self.histogram.quantile(0.5);
+        self.report.drain.cycle_p99_ns = self.histogram.quantile(0.99);
     }
 
     /// Takes up to `quantum` rings of one lane, then (when `collect`) its quiet
@@ -186,11 +218,11 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
             } else {
                 ring.fail();
             }
-            self.report.rings_delivered += 1;
+            self.report.drain.rings_delivered += 1;
             delivered += 1;
         }
         if delivered == quantum as u64 {
-            self.report.fairness_switches += 1;
+            self.report.drain.fairness_switches += 1;
         }
         if delivered == 0 && collect {
             let outcome = lane.collect_active(|records| {
@@ -210,7 +242,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
                 }
             });
             if matches!(outcome, Some(Ok(true) | Err(()))) {
-                self.report.collections += 1;
+                self.report.drain.collections += 1;
                 delivered += 1;
             }
         }
@@ -256,21 +288,16 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
         self.report.threads.sort_by_key(|t| (t.slot, t.generation));
         let threads = std::mem::take(&mut self.report.threads);
         for thread in &threads {
-            self.report.add_totals(&thread.index);
-            self.report.add_totals(&thread.detail);
+            self.report.totals += &thread.index;
+            self.report.totals += &thread.detail;
             self.report.bytes_delivered += thread.index.events_delivered
                 * std::mem::size_of::<I>() as u64
                 + thread.detail.events_delivered * std::mem::size_of::<D>() as u64;
         }
-        let shares: Vec<u64> = threads
-            .iter()
-            .map(|t| t.rings_delivered)
-            .filter(|&r| r > 0)
-            .collect();
-        self.report.fairness_index = jain(&shares);
+        self.report.fairness_index =
+            fairness_index(threads.iter().map(|t| t.rings_delivered).filter(|&r| r > 0));
         self.report.threads = threads;
-        self.report.cycle_p50_ns = self.histogram.quantile(0.5);
-        self.report.cycle_p99_ns = self.histogram.quantile(0.99);
+        self.refresh_percentiles();
         self.report
     }
 }
@@ -285,11 +312,11 @@ impl<I, D> Poller<'_, I, D> {
         match catch_unwind(AssertUnwindSafe(|| to_sink(sink, delivery))) {
             Ok(Ok(())) => true,
             Ok(Err(_)) => {
-                self.report.sink_errors += 1;
+                self.report.drain.sink_errors += 1;
                 false
             }
             Err(_) => {
-                self.report.sink_panics += 1;
+                self.report.drain.sink_panics += 1;
                 false
             }
         }
