@@ -24,6 +24,7 @@ const LOOM: &[&str] = &[
     "ada-spsc",
     "ada-ring-pool",
     "ada-thread-registry",
+    "ada-drain",
 ];
 
 /// Crates whose tests run under Miri and the sanitizers (the thread registry too: it is

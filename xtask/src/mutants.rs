@@ -153,6 +153,13 @@ const MUTANTS: &[Mutant] = &[
         mutated: "if !self.has_work() {",
         model: "loom__submit_and_retire_vs_park",
     },
+    Mutant {
+        package: "ada-drain",
+        file: "crates/drain/src/control.rs",
+        original: "for _ in 0..FINAL_PASSES {",
+        mutated: "for _ in 0..0 {",
+        model: "loom__stop_vs_submit_vs_park",
+    },
 ];
 
 /// Runs every mutant; an error names each mutant the models did not catch.

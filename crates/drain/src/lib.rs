@@ -42,8 +42,10 @@
 //! ```
 #![warn(missing_docs)]
 
+mod control;
 mod report;
 mod sink;
+mod sync;
 mod worker;
 
 pub use report::{DrainReport, ThreadReport};
@@ -56,8 +58,9 @@ use ada_thread_registry::Registry;
 use crossbeam_utils::CachePadded;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
+use sync::{AtomicU8, Ordering};
 
 /// How the drain polls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -386,19 +389,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drain<I, D> {
     /// [`DrainError::NotStarted`] before `start`, [`DrainError::AlreadyStopping`] when
     /// another `stop` is under way or done (it, not this call, gets the report).
     pub fn stop(&self) -> Result<DrainReport, DrainError> {
-        // AcqRel: exactly one stop wins; the thread sees the request (Acquire load).
-        if let Err(current) = self.shared.state.compare_exchange(
-            DrainState::Running as u8,
-            DrainState::Stopping as u8,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            return Err(if current == DrainState::Initialized as u8 {
-                DrainError::NotStarted
-            } else {
-                DrainError::AlreadyStopping
-            });
-        }
+        control::request_stop(&self.shared.state)?;
         let thread = self
             .thread
             .lock()
@@ -430,8 +421,11 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> fmt::Debug for Drain<I,
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 /// The README's example, compiled and run as a doc test.
 #[doc = include_str!("../README.md")]

@@ -1,19 +1,15 @@
 //! The drain thread's loop: fair polling, idle behaviour, the final drain, the report.
 
+use crate::control::{IdleStep, Passes, drive};
 use crate::report::{DrainReport, ThreadReport};
 use crate::sink::{Delivery, LaneKind, Origin, Sink, SinkError};
-use crate::{DrainConfig, DrainError, DrainState, Shared};
+use crate::{DrainConfig, DrainError, LiveMetrics, Shared};
 use ada_metrics::{Histogram, fairness_index};
 use ada_ring_pool::LaneDrain;
 use ada_thread_registry::{ActiveSlot, Registry, RegistryDrain};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::Ordering;
 use std::sync::mpsc::SyncSender;
 use std::time::Instant;
-
-/// Most passes of the final drain: producers still writing would otherwise keep it
-/// going forever; what they write after the stop is theirs to keep (reported in flight).
-const FINAL_PASSES: u64 = 16;
 
 /// What the drain has delivered of one slot's current occupant.
 #[derive(Debug, Clone, Copy, Default)]
@@ -41,6 +37,11 @@ struct Poller<'a, I, D> {
     seen: Vec<Seen>,
     /// When quiet lanes were last collected in place.
     last_sweep: Instant,
+    /// When the next pass starts: one clock read per busy pass, since a pass's end is
+    /// the next one's start unless the loop waited in between.
+    now: Instant,
+    /// Where the counters are published for `Drain::snapshot`.
+    live: &'a LiveMetrics,
 }
 
 pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
@@ -68,49 +69,10 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
         histogram: Histogram::default(),
         seen: vec![Seen::default(); registry.config().capacity],
         last_sweep: Instant::now(),
+        now: Instant::now(),
+        live: &shared.live,
     };
-    let mut idle = 0_u32;
-    // One clock read per busy cycle: a cycle's end is the next one's start unless the
-    // loop waited in between.
-    let mut now = Instant::now();
-    // Acquire: pairs with `stop`'s compare-and-swap.
-    while shared.state.load(Ordering::Acquire) == DrainState::Running as u8 {
-        let sweep = now.duration_since(poller.last_sweep) >= poller.config.latency_bound;
-        if sweep {
-            poller.last_sweep = now;
-            poller.refresh_percentiles();
-        }
-        let (moved, end) = poller.cycle(&mut drain, now, sweep, false);
-        shared.live.publish(&poller.report.drain);
-        if moved > 0 {
-            idle = 0;
-            now = end;
-            continue;
-        }
-        poller.report.drain.idle_cycles += 1;
-        idle = idle.saturating_add(1);
-        if idle <= poller.config.idle_spins {
-            std::hint::spin_loop();
-            now = end;
-            continue;
-        } else if idle <= poller.config.idle_spins + poller.config.idle_yields {
-            poller.report.drain.yields += 1;
-            std::thread::yield_now();
-        } else {
-            poller.report.drain.parks += 1;
-            drain.park(poller.config.park_interval);
-        }
-        now = Instant::now();
-    }
-    // Final drain: no new threads; take every submitted ring, collect every partly
-    // filled ring, release every retired slot, until a pass moves nothing.
-    registry.shutdown();
-    for _ in 0..FINAL_PASSES {
-        poller.report.drain.final_passes += 1;
-        if poller.cycle(&mut drain, Instant::now(), true, true).0 == 0 {
-            break;
-        }
-    }
+    drive(&shared.state, registry, &mut drain, config, &mut poller);
     if let Err(error) = poller.sink.flush() {
         poller.report.sink_flush_error = Some(error.0);
     }
@@ -118,6 +80,38 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     report.pinned_cpu = config.pin_to_cpu;
     shared.live.publish(&report.drain);
     report
+}
+
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Passes<I, D> for Poller<'_, I, D> {
+    fn pass(&mut self, drain: &mut RegistryDrain<'_, I, D>, last: bool) -> u64 {
+        if last {
+            return self.cycle(drain, Instant::now(), true, true).0;
+        }
+        let now = self.now;
+        let sweep = now.duration_since(self.last_sweep) >= self.config.latency_bound;
+        if sweep {
+            self.last_sweep = now;
+            self.refresh_percentiles();
+        }
+        let (moved, end) = self.cycle(drain, now, sweep, false);
+        self.live.publish(&self.report.drain);
+        self.now = end;
+        moved
+    }
+
+    fn idled(&mut self, step: IdleStep) {
+        self.report.drain.idle_cycles += 1;
+        match step {
+            IdleStep::Spun => return,
+            IdleStep::Yielded => self.report.drain.yields += 1,
+            IdleStep::Parked => self.report.drain.parks += 1,
+        }
+        self.now = Instant::now();
+    }
+
+    fn final_pass(&mut self) {
+        self.report.drain.final_passes += 1;
+    }
 }
 
 impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
