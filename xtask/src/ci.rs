@@ -40,7 +40,7 @@ const CHECKED: &[&str] = &[
 
 /// Crates whose tests run under the sanitizers besides [`CHECKED`]: the drain, whose
 /// tests run too many threads and sleeps to be worth Miri's time.
-const SANITIZED_TOO: &[&str] = &["ada-drain"];
+const SANITIZED_TOO: &[&str] = &["ada-drain", "ada-capture", "ada"];
 
 type Stage = (&'static str, &'static str, fn() -> Result<(), String>);
 

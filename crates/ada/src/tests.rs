@@ -1,0 +1,174 @@
+#![allow(non_snake_case)]
+
+use super::*;
+use ada_capture::CaptureReader;
+use std::collections::BTreeMap;
+
+#[test]
+fn builder__invalid_settings__then_typed_errors_naming_them() {
+    let error = Tracer::builder().threads(0).build().unwrap_err();
+    assert!(matches!(error, BuildError::Registry(_)), "{error}");
+    let error = Tracer::builder()
+        .detail_lane(LaneConfig {
+            ring_records: 0,
+            ..LaneConfig::detail_lane()
+        })
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("detail lane"), "{error}");
+    let error = Tracer::builder()
+        .drain(DrainConfig {
+            quantum: 0,
+            ..DrainConfig::default()
+        })
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("quantum"), "{error}");
+}
+
+#[test]
+fn tracer__thread_local_writes_from_many_threads__then_all_delivered_and_conserved() {
+    let tracer = Tracer::builder().threads(8).build().unwrap();
+    std::thread::scope(|s| {
+        for worker in 0..6_u64 {
+            let tracer = &tracer;
+            s.spawn(move || {
+                for n in 0..10_000 {
+                    tracer
+                        .index(Event::now(EventKind::Instant, worker, n))
+                        .unwrap();
+                }
+                tracer
+                    .detail(Detail::now(worker, [n_of(worker); 6]))
+                    .unwrap();
+            });
+        }
+    });
+    let report = tracer.shutdown().unwrap();
+    assert!(report.totals.is_conserved(), "{:?}", report.totals);
+    assert_eq!(report.totals.events_written, 6 * 10_001);
+    // The detail records sat in unmarked flight-recorder windows: discarded by design.
+    assert_eq!(report.totals.events_discarded, 6);
+    assert_eq!(
+        report.totals.events_delivered + report.totals.events_lost(),
+        6 * 10_000
+    );
+    assert_eq!(report.threads.len(), 6);
+}
+
+fn n_of(worker: u64) -> u64 {
+    worker * 10
+}
+
+#[test]
+fn tracer__registry_full__then_write_refused_with_error_not_dropped() {
+    let tracer = Tracer::builder().threads(1).build().unwrap();
+    let _first = tracer.handle().unwrap();
+    let refused =
+        std::thread::scope(|s| s.spawn(|| tracer.index(Event::default())).join().unwrap());
+    assert!(
+        matches!(refused, Err(RegisterError::Full { .. })),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn tracer__dropped_without_shutdown__then_committed_records_reach_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.ada");
+    {
+        let tracer = Tracer::builder()
+            .sink(FileSink::create(&path).unwrap())
+            .build()
+            .unwrap();
+        for n in 0..100 {
+            tracer.index(Event::now(EventKind::Enter, 1, n)).unwrap();
+        }
+    }
+    let mut reader = CaptureReader::open(&path).unwrap();
+    let mut arguments = Vec::new();
+    while let Some(block) = reader.next_block().unwrap() {
+        arguments.extend(block.records::<Event>().unwrap().iter().map(|e| e.argument));
+    }
+    assert_eq!(arguments, (0..100).collect::<Vec<u64>>());
+}
+
+#[test]
+fn tracer__flight_recorder_marks__then_marked_windows_delivered_and_others_discarded() {
+    let tracer = Tracer::builder()
+        .detail_lane(LaneConfig {
+            rings: 4,
+            ring_records: 4,
+            mode: LaneMode::FlightRecorder { max_mark_depth: 4 },
+            ..LaneConfig::detail_lane()
+        })
+        .build()
+        .unwrap();
+    // Unmarked windows are recycled (discarded by design); a marked one is kept.
+    for n in 0..64 {
+        tracer.detail(Detail::now(0, [n; 6])).unwrap();
+    }
+    tracer.mark_push().unwrap();
+    tracer.detail(Detail::now(1, [1000; 6])).unwrap();
+    tracer.mark_pop().unwrap();
+    assert!(matches!(
+        tracer.mark_pop(),
+        Err(MarkFailure::Mark(ring_pool::MarkError::NotMarked))
+    ));
+    let report = tracer.shutdown().unwrap();
+    let detail = report.threads[0].detail;
+    assert!(detail.is_conserved(), "{detail:?}");
+    assert!(detail.events_discarded > 0, "{detail:?}");
+    assert!(detail.events_delivered >= 1, "{detail:?}");
+}
+
+#[test]
+fn tracer__explicit_handles_and_file__then_file_matches_report_per_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.ada");
+    let tracer = Tracer::builder()
+        .index_lane(LaneConfig {
+            rings: 4,
+            ring_records: 64,
+            policy: ExhaustionPolicy::DropNewest,
+            mode: LaneMode::SubmitAll,
+        })
+        .sink(FileSink::create(&path).unwrap())
+        .build()
+        .unwrap();
+    std::thread::scope(|s| {
+        for worker in 0..3_u64 {
+            let tracer = &tracer;
+            s.spawn(move || {
+                let mut handle = tracer.handle().unwrap();
+                for n in 0..50_000 {
+                    handle.index(Event {
+                        function: worker,
+                        argument: n,
+                        ..Event::default()
+                    });
+                }
+            });
+        }
+    });
+    let report = tracer.shutdown().unwrap();
+    assert!(report.totals.is_conserved());
+    let mut reader = CaptureReader::open(&path).unwrap();
+    let mut per_worker: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    while let Some(block) = reader.next_block().unwrap() {
+        for event in block.records::<Event>().unwrap() {
+            per_worker
+                .entry(event.function)
+                .or_default()
+                .push(event.argument);
+        }
+    }
+    let in_file: u64 = per_worker.values().map(|v| v.len() as u64).sum();
+    assert_eq!(in_file, report.totals.events_delivered);
+    for arguments in per_worker.values() {
+        assert!(
+            arguments.windows(2).all(|w| w[0] < w[1]),
+            "per-thread order"
+        );
+    }
+}

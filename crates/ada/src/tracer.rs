@@ -1,0 +1,317 @@
+//! The tracer: one registry, one drain thread, one sink.
+
+use crate::event::{Detail, Event};
+use ada_drain::{Drain, DrainConfig, DrainError, DrainReport, NullSink, Sink};
+use ada_metrics::DrainSnapshot;
+use ada_ring_pool::{LaneConfig, MarkError};
+use ada_thread_registry::{RegisterError, Registry, RegistryConfig, RegistryError, ThreadHandle};
+use std::fmt;
+use std::sync::Arc;
+
+/// Why [`TracerBuilder::build`] refused a configuration; the text names the setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The thread capacity or a lane setting (ring count, ring size, policy, mode).
+    Registry(RegistryError),
+    /// A drain setting, or the drain thread could not start.
+    Drain(DrainError),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Registry(error) => write!(f, "tracer configuration: {error}"),
+            Self::Drain(error) => write!(f, "tracer drain: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Registry(error) => Some(error),
+            Self::Drain(error) => Some(error),
+        }
+    }
+}
+
+/// Why a mark could not be placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MarkFailure {
+    /// The calling thread could not register (the registry is full or shutting down).
+    Register(RegisterError),
+    /// The detail lane refused the mark (not a flight recorder, or too deep).
+    Mark(MarkError),
+}
+
+impl fmt::Display for MarkFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Register(error) => write!(f, "{error}"),
+            Self::Mark(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for MarkFailure {}
+
+/// Configures a [`Tracer`]: thread capacity, both lanes, the drain and the sink.
+///
+/// ```
+/// use ada::{ExhaustionPolicy, LaneConfig, Tracer};
+///
+/// let error = Tracer::builder()
+///     .index_lane(LaneConfig { rings: 1, ..LaneConfig::index_lane() })
+///     .build()
+///     .unwrap_err();
+/// assert!(error.to_string().contains("index lane"), "{error}");
+/// ```
+pub struct TracerBuilder<I, D> {
+    registry: RegistryConfig,
+    drain: DrainConfig,
+    sink: Option<Box<dyn Sink<I, D>>>,
+}
+
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> TracerBuilder<I, D> {
+    /// Defaults: 64 threads, the default index and detail lanes
+    /// ([`LaneConfig::index_lane`], [`LaneConfig::detail_lane`]), the default drain, and
+    /// a [`NullSink`] (counts, keeps nothing) until [`sink`](Self::sink) is called.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            registry: RegistryConfig::default(),
+            drain: DrainConfig::default(),
+            sink: None,
+        }
+    }
+
+    /// How many threads may be registered at once.
+    #[must_use]
+    pub fn threads(mut self, capacity: usize) -> Self {
+        self.registry.capacity = capacity;
+        self
+    }
+
+    /// The index lane of every thread.
+    #[must_use]
+    pub fn index_lane(mut self, lane: LaneConfig) -> Self {
+        self.registry.index = lane;
+        self
+    }
+
+    /// The detail lane of every thread.
+    #[must_use]
+    pub fn detail_lane(mut self, lane: LaneConfig) -> Self {
+        self.registry.detail = lane;
+        self
+    }
+
+    /// The drain: quantum, idle behaviour, latency bound, CPU pinning.
+    #[must_use]
+    pub fn drain(mut self, drain: DrainConfig) -> Self {
+        self.drain = drain;
+        self
+    }
+
+    /// Where delivered rings go.
+    #[must_use]
+    pub fn sink(mut self, sink: impl Sink<I, D> + 'static) -> Self {
+        self.sink = Some(Box::new(sink));
+        self
+    }
+
+    /// Validates everything and starts the drain thread.
+    ///
+    /// # Errors
+    /// [`BuildError`] naming the setting that is wrong and why.
+    pub fn build(self) -> Result<Tracer<I, D>, BuildError> {
+        let registry = Registry::new(self.registry).map_err(BuildError::Registry)?;
+        let sink = self.sink.unwrap_or_else(|| Box::new(NullSink::default()));
+        let mut drain = Drain::new(Arc::clone(&registry), BoxedSink(sink), self.drain)
+            .map_err(BuildError::Drain)?;
+        drain.start().map_err(BuildError::Drain)?;
+        Ok(Tracer { registry, drain })
+    }
+}
+
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Default for TracerBuilder<I, D> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<I, D> fmt::Debug for TracerBuilder<I, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TracerBuilder")
+            .field("registry", &self.registry)
+            .field("drain", &self.drain)
+            .field("sink", &self.sink.as_ref().map(|_| "set"))
+            .finish()
+    }
+}
+
+/// A sink chosen at run time.
+struct BoxedSink<I, D>(Box<dyn Sink<I, D>>);
+
+impl<I, D> Sink<I, D> for BoxedSink<I, D> {
+    fn index(&mut self, delivery: &ada_drain::Delivery<'_, I>) -> Result<(), ada_drain::SinkError> {
+        self.0.index(delivery)
+    }
+
+    fn detail(
+        &mut self,
+        delivery: &ada_drain::Delivery<'_, D>,
+    ) -> Result<(), ada_drain::SinkError> {
+        self.0.detail(delivery)
+    }
+
+    fn flush(&mut self) -> Result<(), ada_drain::SinkError> {
+        self.0.flush()
+    }
+}
+
+/// Per-thread trace lanes, one drain thread, one sink.
+///
+/// Any thread may emit through a shared `&Tracer`: its first record registers it
+/// (thread-local, once), and its lanes are retired when it exits. Dropping a tracer
+/// without [`shutdown`](Self::shutdown) still delivers everything committed.
+pub struct Tracer<I: Copy + Send + 'static = Event, D: Copy + Send + 'static = Detail> {
+    registry: Arc<Registry<I, D>>,
+    drain: Drain<I, D>,
+}
+
+impl Tracer<Event, Detail> {
+    /// A builder for a tracer of ada's standard records ([`Event`], [`Detail`]); see
+    /// [`TracerBuilder::new`] for other record types.
+    #[must_use]
+    pub fn builder() -> TracerBuilder<Event, Detail> {
+        TracerBuilder::new()
+    }
+}
+
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Tracer<I, D> {
+    /// Writes an index-lane record from the calling thread.
+    ///
+    /// # Errors
+    /// The thread could not register: [`RegisterError::Full`] (more threads than
+    /// `threads`), [`RegisterError::ShuttingDown`], or
+    /// [`RegisterError::LocalUnavailable`] (during thread exit). The record was not
+    /// written; nothing is dropped silently.
+    #[inline]
+    pub fn index(&self, record: I) -> Result<(), RegisterError> {
+        self.registry.with_local(|handle| handle.index(record))
+    }
+
+    /// Writes a detail-lane record from the calling thread.
+    ///
+    /// # Errors
+    /// As [`index`](Self::index).
+    #[inline]
+    pub fn detail(&self, record: D) -> Result<(), RegisterError> {
+        self.registry.with_local(|handle| handle.detail(record))
+    }
+
+    /// Marks the calling thread's current detail window as worth keeping (a flight
+    /// recorder lane hands it to the drain instead of recycling it).
+    ///
+    /// # Errors
+    /// As [`index`](Self::index).
+    pub fn mark(&self) -> Result<(), RegisterError> {
+        self.registry.with_local(|handle| {
+            handle.detail_lane().mark();
+            handle.wake_drain();
+        })
+    }
+
+    /// Opens a marked region on the calling thread's detail lane (nestable).
+    ///
+    /// # Errors
+    /// [`MarkFailure::Register`] as [`index`](Self::index); [`MarkFailure::Mark`] when
+    /// the lane is not a flight recorder or the region is nested too deep.
+    pub fn mark_push(&self) -> Result<(), MarkFailure> {
+        self.registry
+            .with_local(|handle| handle.detail_lane().mark_push())
+            .map_err(MarkFailure::Register)?
+            .map_err(MarkFailure::Mark)
+    }
+
+    /// Closes the innermost marked region; the outermost close submits the window.
+    ///
+    /// # Errors
+    /// As [`mark_push`](Self::mark_push); [`MarkError::NotMarked`] without an open
+    /// region.
+    pub fn mark_pop(&self) -> Result<(), MarkFailure> {
+        self.registry
+            .with_local(|handle| {
+                let outcome = handle.detail_lane().mark_pop();
+                handle.wake_drain();
+                outcome
+            })
+            .map_err(MarkFailure::Register)?
+            .map(|_| ())
+            .map_err(MarkFailure::Mark)
+    }
+
+    /// Hands the calling thread's partly filled rings to the drain now.
+    ///
+    /// # Errors
+    /// As [`index`](Self::index).
+    pub fn flush(&self) -> Result<(), RegisterError> {
+        self.registry.with_local(|handle| {
+            handle.index_lane().flush();
+            handle.detail_lane().flush();
+            handle.wake_drain();
+        })
+    }
+
+    /// An explicit handle for the calling thread, for callers who want the last
+    /// nanosecond (no thread-local lookup). It is retired when dropped.
+    ///
+    /// ```
+    /// let tracer = ada::Tracer::builder().build()?;
+    /// let mut handle = tracer.handle()?;
+    /// handle.index(ada::Event::default());
+    /// drop(handle);
+    /// assert_eq!(tracer.shutdown()?.totals.events_delivered, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`RegisterError::Full`] or [`RegisterError::ShuttingDown`].
+    pub fn handle(&self) -> Result<ThreadHandle<I, D>, RegisterError> {
+        self.registry.register()
+    }
+
+    /// The drain loop's counters now.
+    #[must_use]
+    pub fn snapshot(&self) -> DrainSnapshot {
+        self.drain.snapshot()
+    }
+
+    /// The registry underneath (configuration, occupancy).
+    #[must_use]
+    pub fn registry(&self) -> &Arc<Registry<I, D>> {
+        &self.registry
+    }
+
+    /// Stops: refuses new threads, delivers everything committed, flushes the sink and
+    /// returns the final report (conservation per thread and lane, losses by cause,
+    /// drain metrics).
+    ///
+    /// # Errors
+    /// [`DrainError::WorkerPanicked`] if the drain thread died (a bug).
+    pub fn shutdown(self) -> Result<DrainReport, DrainError> {
+        self.drain.stop()
+    }
+}
+
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> fmt::Debug for Tracer<I, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tracer")
+            .field("registry", &self.registry)
+            .field("drain", &self.drain)
+            .finish()
+    }
+}

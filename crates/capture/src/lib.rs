@@ -1,0 +1,56 @@
+//! ada's capture file: [`FileSink`] appends each delivered ring to a file as one
+//! checksummed block (one `write` per ring), and [`CaptureReader`] reads the blocks back,
+//! validating every byte: a truncated, corrupted or foreign file gives a [`CaptureError`]
+//! naming the offset, never a panic, and no allocation larger than the data actually
+//! present. `docs/file-format.md` describes the format byte by byte.
+//!
+//! Records are stored as written, so a record type must be plain old data
+//! ([`bytemuck::Pod`]) and say its layout's name ([`Record`]); the file header keeps both
+//! lanes' layouts and record sizes, and reading records back as another type is a
+//! [`CaptureErrorKind::LayoutMismatch`].
+//!
+//! ```
+//! use ada_capture::{CaptureReader, FileSink};
+//! use ada_drain::{Drain, DrainConfig};
+//! use ada_thread_registry::{Registry, RegistryConfig};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("trace.ada");
+//! let registry = Registry::<u64, u64>::new(RegistryConfig::default())?;
+//! let sink = FileSink::<u64, u64>::create(&path)?;
+//! let mut drain = Drain::new(registry.clone(), sink, DrainConfig::default())?;
+//! drain.start()?;
+//! std::thread::scope(|s| {
+//!     s.spawn(|| {
+//!         let mut handle = registry.register().unwrap();
+//!         (0..5_000).for_each(|n| handle.index(n));
+//!     });
+//! });
+//! let report = drain.stop()?;
+//!
+//! let mut reader = CaptureReader::open(&path)?;
+//! let mut records = Vec::new();
+//! while let Some(block) = reader.next_block()? {
+//!     records.extend(block.records::<u64>()?);
+//! }
+//! assert_eq!(records.len() as u64, report.totals.events_delivered);
+//! assert_eq!(records, (0..5_000).collect::<Vec<u64>>());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
+
+mod format;
+mod reader;
+mod sink;
+
+pub use format::{BlockKind, FileHeader, LaneId, MAX_BLOCK_BYTES, Record};
+pub use reader::{Block, CaptureError, CaptureErrorKind, CaptureReader};
+pub use sink::FileSink;
+
+#[cfg(test)]
+mod tests;
+
+/// The README's example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,0 +1,390 @@
+//! The validating reader.
+
+use crate::format::{
+    BLOCK_FIXED, BLOCK_MAGIC, BlockKind, FILE_MAGIC, FileHeader, HEADER_FIXED, LaneId,
+    MAX_BLOCK_BYTES, Record, VERSION,
+};
+use ada_ring_buffer::RingFlags;
+use std::fmt;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+/// What is wrong with a capture file, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureError {
+    /// Byte offset of the header or block that is wrong.
+    pub offset: u64,
+    /// What is wrong.
+    pub kind: CaptureErrorKind,
+}
+
+/// The ways a capture file can be wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CaptureErrorKind {
+    /// Reading failed.
+    Io(String),
+    /// The file does not start with the capture magic: not a capture file.
+    NotACapture,
+    /// A format version this reader does not know.
+    UnsupportedVersion(u16),
+    /// The header's length field disagrees with its contents.
+    BadHeaderLength(u16),
+    /// The file ends inside a header or block: `needed` bytes were expected, `found`
+    /// were there.
+    Truncated {
+        /// Bytes the header or block needs from its offset.
+        needed: u64,
+        /// Bytes present.
+        found: u64,
+    },
+    /// A checksum does not match: the bytes were changed.
+    BadChecksum {
+        /// The checksum in the file.
+        stored: u32,
+        /// The checksum of the bytes read.
+        computed: u32,
+    },
+    /// A block does not start with the block magic.
+    BadBlockMagic,
+    /// A block names a lane other than index (0) or detail (1).
+    BadLane(u8),
+    /// A block kind other than ring (0) or collected (1).
+    BadKind(u8),
+    /// Ring flags this reader does not know.
+    BadFlags(u32),
+    /// A layout or thread name that is not UTF-8.
+    BadName,
+    /// A record size of zero in the header.
+    ZeroRecordSize,
+    /// A block larger than [`MAX_BLOCK_BYTES`](crate::MAX_BLOCK_BYTES).
+    BlockTooLarge {
+        /// Bytes the block claims.
+        bytes: u64,
+    },
+    /// Records asked for as a type whose layout differs from the file's.
+    LayoutMismatch {
+        /// The file's layout name and record size.
+        file: String,
+        /// The requested type's layout name and size.
+        requested: String,
+    },
+}
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at byte {}: ", self.offset)?;
+        match &self.kind {
+            CaptureErrorKind::Io(error) => write!(f, "read error: {error}"),
+            CaptureErrorKind::NotACapture => f.write_str("not an ada capture file (bad magic)"),
+            CaptureErrorKind::UnsupportedVersion(v) => {
+                write!(
+                    f,
+                    "format version {v} is not supported (this reader reads {VERSION})"
+                )
+            }
+            CaptureErrorKind::BadHeaderLength(n) => write!(f, "header length {n} is inconsistent"),
+            CaptureErrorKind::Truncated { needed, found } => {
+                write!(f, "file truncated: {needed} bytes needed, {found} present")
+            }
+            CaptureErrorKind::BadChecksum { stored, computed } => write!(
+                f,
+                "checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): corrupted"
+            ),
+            CaptureErrorKind::BadBlockMagic => f.write_str("not a block (bad block magic)"),
+            CaptureErrorKind::BadLane(lane) => write!(f, "unknown lane {lane}"),
+            CaptureErrorKind::BadKind(kind) => write!(f, "unknown block kind {kind}"),
+            CaptureErrorKind::BadFlags(flags) => write!(f, "unknown ring flags {flags:#x}"),
+            CaptureErrorKind::BadName => f.write_str("a name is not UTF-8"),
+            CaptureErrorKind::ZeroRecordSize => f.write_str("a lane's record size is zero"),
+            CaptureErrorKind::BlockTooLarge { bytes } => {
+                write!(f, "block of {bytes} bytes exceeds the reader's limit")
+            }
+            CaptureErrorKind::LayoutMismatch { file, requested } => {
+                write!(f, "records are {file}, not {requested}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+/// One ring's block, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// Byte offset of the block in the file.
+    pub offset: u64,
+    /// The lane the ring came from.
+    pub lane: LaneId,
+    /// A whole ring or an in-place collection.
+    pub kind: BlockKind,
+    /// The producing thread's name ("" when it had none).
+    pub thread_name: String,
+    /// The ring's flags (empty for a collection).
+    pub flags: RingFlags,
+    /// Registry slot of the producing thread.
+    pub slot: u32,
+    /// The slot's generation (one per registration).
+    pub generation: u32,
+    /// The ring's sequence number in its lane (0 for a collection).
+    pub sequence: u64,
+    /// Events lost just before this ring (0 for a collection).
+    pub lost_events: u64,
+    /// Records in the block.
+    pub record_count: u32,
+    layout: Arc<str>,
+    record_size: u32,
+    data: Vec<u8>,
+}
+
+impl Block {
+    /// The records' bytes, as written.
+    #[must_use]
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The records as `T`.
+    ///
+    /// # Errors
+    /// [`CaptureErrorKind::LayoutMismatch`] when `T`'s layout name or size differs from
+    /// the file's for this lane.
+    pub fn records<T: Record>(&self) -> Result<Vec<T>, CaptureError> {
+        if T::LAYOUT != &*self.layout || size_of::<T>() != self.record_size as usize {
+            return Err(CaptureError {
+                offset: self.offset,
+                kind: CaptureErrorKind::LayoutMismatch {
+                    file: format!("{} ({} bytes)", self.layout, self.record_size),
+                    requested: format!("{} ({} bytes)", T::LAYOUT, size_of::<T>()),
+                },
+            });
+        }
+        Ok(bytemuck::pod_collect_to_vec(&self.data))
+    }
+}
+
+/// Reads a capture file block by block.
+pub struct CaptureReader<R> {
+    input: R,
+    header: FileHeader,
+    layouts: [Arc<str>; 2],
+    position: u64,
+}
+
+impl CaptureReader<BufReader<File>> {
+    /// Opens `path` and reads its header.
+    ///
+    /// # Errors
+    /// The file cannot be opened, or its header is invalid.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, CaptureError> {
+        let file = File::open(path).map_err(|error| CaptureError {
+            offset: 0,
+            kind: CaptureErrorKind::Io(error.to_string()),
+        })?;
+        Self::new(BufReader::new(file))
+    }
+}
+
+impl<R: Read> CaptureReader<R> {
+    /// Reads and validates the file header from `input`.
+    ///
+    /// # Errors
+    /// A [`CaptureError`] at offset 0 saying what is wrong with the header.
+    pub fn new(mut input: R) -> Result<Self, CaptureError> {
+        let error = |kind| CaptureError { offset: 0, kind };
+        let fixed = read_exact(&mut input, HEADER_FIXED as u64, 0)?;
+        if fixed[..8] != FILE_MAGIC {
+            return Err(error(CaptureErrorKind::NotACapture));
+        }
+        let version = u16_at(&fixed, 8);
+        if version != VERSION {
+            return Err(error(CaptureErrorKind::UnsupportedVersion(version)));
+        }
+        let length = u16_at(&fixed, 10);
+        let index_record_size = u32_at(&fixed, 12);
+        let detail_record_size = u32_at(&fixed, 16);
+        let index_len = usize::from(u16_at(&fixed, 20));
+        let detail_len = usize::from(u16_at(&fixed, 22));
+        if usize::from(length) != HEADER_FIXED + index_len + detail_len + 4 {
+            return Err(error(CaptureErrorKind::BadHeaderLength(length)));
+        }
+        let rest = read_exact(&mut input, (index_len + detail_len + 4) as u64, 0)?;
+        let names_end = index_len + detail_len;
+        let stored = u32_at(&rest, names_end);
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(&fixed);
+        hasher.update(&rest[..names_end]);
+        let computed = hasher.finalize();
+        if stored != computed {
+            return Err(error(CaptureErrorKind::BadChecksum { stored, computed }));
+        }
+        if index_record_size == 0 || detail_record_size == 0 {
+            return Err(error(CaptureErrorKind::ZeroRecordSize));
+        }
+        let name = |bytes: &[u8]| {
+            std::str::from_utf8(bytes)
+                .map(str::to_owned)
+                .map_err(|_| error(CaptureErrorKind::BadName))
+        };
+        let header = FileHeader {
+            version,
+            index_record_size,
+            detail_record_size,
+            index_layout: name(&rest[..index_len])?,
+            detail_layout: name(&rest[index_len..names_end])?,
+        };
+        let layouts = [
+            Arc::from(header.index_layout.as_str()),
+            Arc::from(header.detail_layout.as_str()),
+        ];
+        Ok(Self {
+            input,
+            header,
+            layouts,
+            position: u64::from(length),
+        })
+    }
+
+    /// The file header.
+    #[must_use]
+    pub fn header(&self) -> &FileHeader {
+        &self.header
+    }
+
+    /// The next block, or `None` at the end of the file.
+    ///
+    /// # Errors
+    /// A [`CaptureError`] naming the block's offset. After an error the reader's
+    /// position is undefined: stop reading.
+    pub fn next_block(&mut self) -> Result<Option<Block>, CaptureError> {
+        let offset = self.position;
+        let error = |kind| CaptureError { offset, kind };
+        let first = read_up_to(&mut self.input, BLOCK_FIXED as u64, offset)?;
+        if first.is_empty() {
+            return Ok(None);
+        }
+        if first.len() < BLOCK_FIXED {
+            return Err(error(CaptureErrorKind::Truncated {
+                needed: BLOCK_FIXED as u64,
+                found: first.len() as u64,
+            }));
+        }
+        if first[..4] != BLOCK_MAGIC {
+            return Err(error(CaptureErrorKind::BadBlockMagic));
+        }
+        let lane = LaneId::from_byte(first[4]).ok_or(error(CaptureErrorKind::BadLane(first[4])))?;
+        let kind =
+            BlockKind::from_byte(first[5]).ok_or(error(CaptureErrorKind::BadKind(first[5])))?;
+        let name_len = u64::from(u16_at(&first, 6));
+        let flag_bits = u32_at(&first, 8);
+        let flags =
+            RingFlags::from_bits(flag_bits).ok_or(error(CaptureErrorKind::BadFlags(flag_bits)))?;
+        let slot = u32_at(&first, 12);
+        let generation = u32_at(&first, 16);
+        let record_count = u32_at(&first, 20);
+        let sequence = u64_at(&first, 24);
+        let lost_events = u64_at(&first, 32);
+        let record_size = self.header.record_size(lane);
+        let payload = u64::from(record_count) * u64::from(record_size);
+        if payload > MAX_BLOCK_BYTES {
+            return Err(error(CaptureErrorKind::BlockTooLarge { bytes: payload }));
+        }
+        let rest_len = name_len + payload + 4;
+        let rest = read_up_to(&mut self.input, rest_len, offset)?;
+        if (rest.len() as u64) < rest_len {
+            return Err(error(CaptureErrorKind::Truncated {
+                needed: BLOCK_FIXED as u64 + rest_len,
+                found: (BLOCK_FIXED + rest.len()) as u64,
+            }));
+        }
+        let body_end = rest.len() - 4;
+        let stored = u32_at(&rest, body_end);
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(&first);
+        hasher.update(&rest[..body_end]);
+        let computed = hasher.finalize();
+        if stored != computed {
+            return Err(error(CaptureErrorKind::BadChecksum { stored, computed }));
+        }
+        #[allow(clippy::cast_possible_truncation)] // at most u16::MAX
+        let name_end = name_len as usize;
+        let thread_name = std::str::from_utf8(&rest[..name_end])
+            .map_err(|_| error(CaptureErrorKind::BadName))?
+            .to_owned();
+        let mut data = rest;
+        data.truncate(body_end);
+        data.drain(..name_end);
+        self.position += BLOCK_FIXED as u64 + rest_len;
+        Ok(Some(Block {
+            offset,
+            lane,
+            kind,
+            thread_name,
+            flags,
+            slot,
+            generation,
+            sequence,
+            lost_events,
+            record_count,
+            layout: Arc::clone(&self.layouts[usize::from(lane.to_byte())]),
+            record_size,
+            data,
+        }))
+    }
+}
+
+impl<R> fmt::Debug for CaptureReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CaptureReader")
+            .field("header", &self.header)
+            .field("position", &self.position)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Up to `n` bytes (fewer only at the end of the input). The buffer grows with the data
+/// actually read, so a corrupted length cannot make it allocate more than is there.
+fn read_up_to(input: &mut impl Read, n: u64, offset: u64) -> Result<Vec<u8>, CaptureError> {
+    let mut bytes = Vec::new();
+    input
+        .take(n)
+        .read_to_end(&mut bytes)
+        .map_err(|error| CaptureError {
+            offset,
+            kind: CaptureErrorKind::Io(error.to_string()),
+        })?;
+    Ok(bytes)
+}
+
+/// Exactly `n` bytes, or [`CaptureErrorKind::Truncated`].
+fn read_exact(input: &mut impl Read, n: u64, offset: u64) -> Result<Vec<u8>, CaptureError> {
+    let bytes = read_up_to(input, n, offset)?;
+    if (bytes.len() as u64) < n {
+        return Err(CaptureError {
+            offset,
+            kind: CaptureErrorKind::Truncated {
+                needed: n,
+                found: bytes.len() as u64,
+            },
+        });
+    }
+    Ok(bytes)
+}
+
+fn u16_at(bytes: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([bytes[at], bytes[at + 1]])
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    let mut word = [0; 4];
+    word.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_le_bytes(word)
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
