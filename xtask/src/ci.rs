@@ -38,8 +38,9 @@ const CHECKED: &[&str] = &[
     "ada-thread-registry",
 ];
 
-/// Crates whose tests run under the sanitizers besides [`CHECKED`]: the drain, whose
-/// tests run too many threads and sleeps to be worth Miri's time.
+/// Crates whose tests run under the sanitizers besides [`CHECKED`]: the drain, the
+/// capture file and the facade, whose tests run too many threads, sleeps and file
+/// operations to be worth Miri's time.
 const SANITIZED_TOO: &[&str] = &["ada-drain", "ada-capture", "ada"];
 
 type Stage = (&'static str, &'static str, fn() -> Result<(), String>);
