@@ -84,3 +84,8 @@ pub use ada_thread_registry::{RegisterError, ThreadHandle};
 
 #[cfg(test)]
 mod tests;
+
+/// The workspace README's example, compiled and run as a doc test.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -140,6 +140,24 @@ pub struct Block {
 }
 
 impl Block {
+    /// The layout name of the block's lane (from the file header).
+    #[must_use]
+    pub fn layout(&self) -> &str {
+        &self.layout
+    }
+
+    /// Bytes per record of the block's lane (from the file header).
+    #[must_use]
+    pub fn record_size(&self) -> u32 {
+        self.record_size
+    }
+
+    /// Whether the records are `T`s (same layout name and size).
+    #[must_use]
+    pub fn holds<T: Record>(&self) -> bool {
+        T::LAYOUT == &*self.layout && size_of::<T>() == self.record_size as usize
+    }
+
     /// The records' bytes, as written.
     #[must_use]
     pub fn bytes(&self) -> &[u8] {
@@ -152,7 +170,7 @@ impl Block {
     /// [`CaptureErrorKind::LayoutMismatch`] when `T`'s layout name or size differs from
     /// the file's for this lane.
     pub fn records<T: Record>(&self) -> Result<Vec<T>, CaptureError> {
-        if T::LAYOUT != &*self.layout || size_of::<T>() != self.record_size as usize {
+        if !self.holds::<T>() {
             return Err(CaptureError {
                 offset: self.offset,
                 kind: CaptureErrorKind::LayoutMismatch {
@@ -194,9 +212,17 @@ impl<R: Read> CaptureReader<R> {
     /// A [`CaptureError`] at offset 0 saying what is wrong with the header.
     pub fn new(mut input: R) -> Result<Self, CaptureError> {
         let error = |kind| CaptureError { offset: 0, kind };
-        let fixed = read_exact(&mut input, HEADER_FIXED as u64, 0)?;
-        if fixed[..8] != FILE_MAGIC {
+        let fixed = read_up_to(&mut input, HEADER_FIXED as u64, 0)?;
+        // A short file that is not even a prefix of the magic is foreign, not truncated.
+        let magic = fixed.len().min(FILE_MAGIC.len());
+        if fixed.is_empty() || fixed[..magic] != FILE_MAGIC[..magic] {
             return Err(error(CaptureErrorKind::NotACapture));
+        }
+        if fixed.len() < HEADER_FIXED {
+            return Err(error(CaptureErrorKind::Truncated {
+                needed: HEADER_FIXED as u64,
+                found: fixed.len() as u64,
+            }));
         }
         let version = u16_at(&fixed, 8);
         if version != VERSION {

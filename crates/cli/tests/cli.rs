@@ -1,0 +1,211 @@
+#![allow(non_snake_case)]
+//! The `ada` binary as a user runs it: each command on good input, and bad arguments
+//! and corrupt files giving exit status 2 with a message, never a panic.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ada(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ada"))
+        .args(args)
+        .output()
+        .expect("the ada binary runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+#[test]
+fn stress__json__then_documented_keys_and_conservation() {
+    for policy in ["drop-oldest", "drop-newest"] {
+        let output = ada(&[
+            "stress",
+            "--threads",
+            "2",
+            "--seconds",
+            "0.3",
+            "--policy",
+            policy,
+            "--json",
+        ]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let summary = json(&output);
+        for key in [
+            "threads",
+            "seconds",
+            "policy",
+            "events_written",
+            "events_delivered",
+            "events_dropped",
+            "conserved",
+            "events_per_sec",
+            "rings_delivered",
+            "swaps",
+            "bytes_per_thread",
+            "drain",
+        ] {
+            assert!(summary.get(key).is_some(), "missing {key}: {summary}");
+        }
+        for key in ["cycles", "idle_cycles", "fairness_index"] {
+            assert!(summary["drain"].get(key).is_some(), "missing drain.{key}");
+        }
+        assert_eq!(summary["policy"], policy);
+        assert_eq!(summary["conserved"], true);
+        let n = |key: &str| summary[key].as_u64().unwrap();
+        assert!(n("events_written") > 0);
+        assert_eq!(
+            n("events_written"),
+            n("events_delivered") + n("events_dropped") + n("events_discarded")
+        );
+    }
+}
+
+#[test]
+fn stress__bad_arguments__then_exit_2_with_a_message() {
+    for (args, expected) in [
+        (&["stress", "--threads", "0"][..], "threads"),
+        (&["stress", "--seconds=-1"], "seconds"),
+        (&["stress", "--events", "0"], "events"),
+        (&["stress", "--sink", "tape:/dev/st0"], "file:PATH"),
+        (
+            &["stress", "--rings", "1", "--seconds", "0.1"],
+            "index lane",
+        ),
+        (
+            &["stress", "--ring-records", "0", "--seconds", "0.1"],
+            "index lane",
+        ),
+        (&["stress", "--policy", "drop-everything"], "drop-oldest"),
+        (&["no-such-command"], "no-such-command"),
+        (&["inspect"], "FILE"),
+    ] {
+        let output = ada(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: `{expected}` not in {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn record_inspect_dump_export__then_file_agrees_with_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.ada");
+    let file_arg = file.to_str().unwrap();
+    let output = ada(&[
+        "record",
+        "--threads",
+        "2",
+        "--seconds",
+        "5",
+        "--events",
+        "100000",
+        "--json",
+        "--out",
+        file_arg,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let summary = json(&output);
+    let delivered = summary["events_delivered"].as_u64().unwrap();
+
+    let output = ada(&["inspect", file_arg, "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let inspected = json(&output);
+    assert_eq!(inspected["index_layout"], "ada.Event/1");
+    let records: u64 = inspected["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|lane| lane["records"].as_u64().unwrap())
+        .sum();
+    assert_eq!(records, delivered, "every delivered record is in the file");
+
+    let output = ada(&["dump", file_arg]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let lines = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(lines.lines().count() as u64, delivered);
+    let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    assert!(first["origin"]["slot"].is_u64(), "{first}");
+
+    let chrome = dir.path().join("run.json");
+    let output = ada(&[
+        "export",
+        "--chrome",
+        file_arg,
+        "-o",
+        chrome.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let trace: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&chrome).unwrap()).unwrap();
+    let events = trace["traceEvents"].as_array().unwrap();
+    assert!(events.iter().any(|e| e["ph"] == "B") && events.iter().any(|e| e["ph"] == "E"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["ph"] == "M" && e["name"] == "thread_name")
+    );
+}
+
+fn corrupt_copy(from: &Path, to: &Path, at: usize) {
+    let mut bytes = std::fs::read(from).unwrap();
+    bytes[at] ^= 0x5a;
+    std::fs::write(to, bytes).unwrap();
+}
+
+#[test]
+fn inspect__corrupt_truncated_or_foreign_file__then_exit_2_naming_the_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.ada");
+    let output = ada(&[
+        "record",
+        "--threads",
+        "1",
+        "--events",
+        "10000",
+        "--json",
+        "--out",
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let corrupt = dir.path().join("corrupt.ada");
+    corrupt_copy(&good, &corrupt, 200);
+    let truncated = dir.path().join("truncated.ada");
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() - 3]).unwrap();
+    let foreign = dir.path().join("foreign.ada");
+    std::fs::write(&foreign, "not a trace\n").unwrap();
+    for (file, expected) in [
+        (&corrupt, "checksum"),
+        (&truncated, "truncated"),
+        (&foreign, "not an ada capture file"),
+        (&dir.path().join("missing.ada"), "No such file"),
+    ] {
+        for command in ["inspect", "dump"] {
+            let output = ada(&[command, file.to_str().unwrap()]);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{command} {}",
+                file.display()
+            );
+            let message = stderr(&output);
+            assert!(message.contains(expected), "{command}: {message}");
+            assert!(message.contains("at byte"), "{command}: {message}");
+            assert!(!message.contains("panicked"), "{message}");
+        }
+    }
+}
