@@ -39,9 +39,9 @@ const CHECKED: &[&str] = &[
 ];
 
 /// Crates whose tests run under the sanitizers besides [`CHECKED`]: the drain, the
-/// capture file and the facade, whose tests run too many threads, sleeps and file
-/// operations to be worth Miri's time.
-const SANITIZED_TOO: &[&str] = &["ada-drain", "ada-capture", "ada"];
+/// capture file, the facade and the CLI (whose tests include a short soak of the whole
+/// pipeline), too many threads, sleeps and file operations to be worth Miri's time.
+const SANITIZED_TOO: &[&str] = &["ada-drain", "ada-capture", "ada", "ada-cli"];
 
 type Stage = (&'static str, &'static str, fn() -> Result<(), String>);
 
@@ -67,6 +67,11 @@ const STAGES: &[Stage] = &[
         "loom",
         "loom models (--cfg loom, release), then weakened orderings must fail them",
         loom,
+    ),
+    (
+        "soak",
+        "a five-second soak: churn, bursts, faults, every record checked",
+        soak,
     ),
     ("miri", "Miri on the protocol crates", miri),
     (
@@ -217,6 +222,10 @@ fn loom() -> Result<(), String> {
     packages(&mut command, LOOM);
     exec(&mut command)?;
     crate::mutants::run()
+}
+
+fn soak() -> Result<(), String> {
+    crate::soak::soak(5.0, 1.0)
 }
 
 fn miri() -> Result<(), String> {

@@ -3,6 +3,10 @@
 //! - `ci [--only STAGE]`: the gate every change passes (see [`ci`](mod@ci)).
 //! - `bench [--quick]`: the criterion benches side by side with peer crates, summarised
 //!   into `docs/benchmarks.md` (see [`bench`](mod@bench)).
+//! - `soak [--minutes N]`: the soak, ten minutes by default (see [`soak`](mod@soak)).
+//! - `scaling [--seconds S] [--binary PATH]`: `ada stress` from 1 to 64 threads into
+//!   `docs/scaling.md` (see [`scaling`](mod@scaling)).
+//! - `coverage`: line coverage per crate (see [`coverage`](mod@coverage)).
 //!
 //! Cargo is called through `$CARGO` (the cargo that runs the xtask); the nightly stages
 //! use the pinned nightly through `rustup run`, installing it first when missing.
@@ -10,7 +14,10 @@
 mod bench;
 mod ci;
 mod command;
+mod coverage;
 mod mutants;
+mod scaling;
+mod soak;
 mod toolchain;
 
 use std::process::ExitCode;
@@ -19,10 +26,16 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci [--only STAGE]   run the gate: fmt, clippy, test, doc, no-std, loom, miri, tsan, asan
+  ci [--only STAGE]   run the gate: fmt, clippy, test, doc, no-std, loom, soak, miri,
+                      tsan, asan
   bench [--quick] [--bench NAME] [--report-only]
                       run the criterion benches (or one) and write docs/benchmarks.md
                       (--report-only: rewrite it from the last results)
+  soak [--minutes N | --seconds N]
+                      churn, bursts, faults, every record checked (default 10 minutes)
+  scaling [--seconds S] [--binary PATH] [--out FILE]
+                      ada stress with 1..64 threads, table in docs/scaling.md
+  coverage            line coverage per crate (installs cargo-llvm-cov)
 ";
 
 fn main() -> ExitCode {
@@ -30,6 +43,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("soak") => soak::run(&args[1..]),
+        Some("scaling") => scaling::run(&args[1..]),
+        Some("coverage") => coverage::run(&args[1..]),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -9,6 +9,7 @@
 
 mod inspect;
 mod parts;
+mod soak;
 mod stress;
 
 use clap::{Parser, Subcommand};
@@ -54,6 +55,9 @@ enum Command {
         #[arg(short, long)]
         out: PathBuf,
     },
+    /// Churn, bursts, marks, both policies and a stalling, failing sink, with every
+    /// record checked for integrity, order and conservation (`cargo xtask soak`).
+    Soak(soak::SoakArgs),
     /// Moves values from a producer thread to a consumer thread through an ada-spsc queue.
     Spsc(parts::SpscArgs),
     /// Fills an ada-ring-buffer with 32-byte records while another thread reads them.
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
                 println!("{events} events written to {}", out.display());
             })
         }
+        Some(Command::Soak(args)) => soak::run(&args),
         Some(Command::Spsc(args)) => parts::spsc(&args).map_err(Failure::Violated),
         Some(Command::Ring(args)) => parts::ring(&args).map_err(Failure::Violated),
         Some(Command::Lane(args)) => parts::lane(&args).map_err(Failure::Violated),

@@ -209,3 +209,30 @@ fn inspect__corrupt_truncated_or_foreign_file__then_exit_2_naming_the_offset() {
         }
     }
 }
+
+#[test]
+fn soak__short__then_every_record_checked_and_no_violation() {
+    let output = ada(&[
+        "soak",
+        "--seconds",
+        "2",
+        "--phase-seconds",
+        "0.5",
+        "--stall-ms",
+        "5",
+        "--concurrency",
+        "6",
+        "--slots",
+        "4",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", stderr(&output));
+    assert!(
+        stdout.contains("drop-oldest") && stdout.contains("drop-newest"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("violations                                  0"),
+        "{stdout}"
+    );
+}

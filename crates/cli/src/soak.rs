@@ -1,0 +1,515 @@
+//! `ada soak`: the pipeline under churn, bursts, marks, both exhaustion policies and a
+//! sink that sometimes stalls and sometimes fails, with every record checked.
+//!
+//! Every record carries its producer's key, its sequence number in its lane, and a
+//! checksum of both, so the checking sink verifies integrity (no torn or foreign
+//! record), per-lane order (sequences strictly increase; gaps are losses) and, at the end
+//! of each phase, exact conservation: what the sink accepted equals what the report
+//! counts as delivered, and written = delivered + dropped + discarded for every lane.
+
+use crate::stress::Failure;
+use ada::{
+    DrainConfig, ExhaustionPolicy, LaneConfig, LaneMode, Sink, Tracer, TracerBuilder,
+    drain::{Delivery, SinkError},
+};
+use bytemuck::{Pod, Zeroable};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long and how hard to soak.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct SoakArgs {
+    /// Total run time in seconds.
+    #[arg(long, default_value_t = 600.0)]
+    pub(crate) seconds: f64,
+    /// Length of one phase (one tracer, one policy) in seconds; a line is printed per
+    /// phase.
+    #[arg(long, default_value_t = 10.0)]
+    pub(crate) phase_seconds: f64,
+    /// Producer threads alive at once (more than the registry's slots, on purpose).
+    #[arg(long, default_value_t = 12)]
+    pub(crate) concurrency: usize,
+    /// Registry slots.
+    #[arg(long, default_value_t = 8)]
+    pub(crate) slots: usize,
+    /// How long a stalling sink call sleeps, in milliseconds.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) stall_ms: u64,
+}
+
+/// A self-checking 32-byte record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+struct Stamped {
+    key: u64,
+    sequence: u64,
+    payload: u64,
+    check: u64,
+}
+
+fn mix(mut x: u64) -> u64 {
+    // splitmix64's finaliser: every input bit reaches every output bit.
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+impl Stamped {
+    fn new(key: u64, sequence: u64) -> Self {
+        let payload = mix(key.rotate_left(32) ^ sequence);
+        Self {
+            key,
+            sequence,
+            payload,
+            check: mix(key ^ sequence.rotate_left(17) ^ payload),
+        }
+    }
+
+    fn is_intact(&self) -> bool {
+        *self == Self::new(self.key, self.sequence)
+    }
+}
+
+/// What the checking sink saw.
+#[derive(Default)]
+struct Checks {
+    accepted: [AtomicU64; 2],
+    corrupt: AtomicU64,
+    out_of_order: AtomicU64,
+    stalls: AtomicU64,
+    failures: AtomicU64,
+    calls: AtomicU64,
+    /// Per (producer key, lane): the last accepted sequence.
+    last: Mutex<HashMap<(u64, usize), u64>>,
+}
+
+/// Verifies every record; stalls on every 1499th call and fails every 997th.
+struct CheckingSink {
+    checks: Arc<Checks>,
+    stall: Duration,
+}
+
+impl CheckingSink {
+    fn check(&mut self, lane: usize, records: &[Stamped]) -> Result<(), SinkError> {
+        let checks = &self.checks;
+        let call = checks.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        if call.is_multiple_of(1499) {
+            checks.stalls.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(self.stall);
+        }
+        let mut last = checks
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut previous: Option<(u64, u64)> = None;
+        for record in records {
+            if !record.is_intact() {
+                checks.corrupt.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            // Within one delivery all records are one producer's, in order.
+            if let Some((key, sequence)) = previous
+                && (key != record.key || sequence >= record.sequence)
+            {
+                checks.out_of_order.fetch_add(1, Ordering::Relaxed);
+            }
+            previous = Some((record.key, record.sequence));
+        }
+        if call.is_multiple_of(997) {
+            checks.failures.fetch_add(1, Ordering::Relaxed);
+            return Err(SinkError("injected sink failure".to_owned()));
+        }
+        if let (Some(first), Some(&(key, sequence))) = (records.first(), previous.as_ref()) {
+            let entry = last.entry((key, lane)).or_insert(0);
+            // Sequences start at 1: any accepted record must be newer than the last.
+            if first.sequence <= *entry {
+                checks.out_of_order.fetch_add(1, Ordering::Relaxed);
+            }
+            *entry = sequence;
+        }
+        checks.accepted[lane].fetch_add(records.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl Sink<Stamped, Stamped> for CheckingSink {
+    fn index(&mut self, delivery: &Delivery<'_, Stamped>) -> Result<(), SinkError> {
+        self.check(0, delivery.records)
+    }
+
+    fn detail(&mut self, delivery: &Delivery<'_, Stamped>) -> Result<(), SinkError> {
+        self.check(1, delivery.records)
+    }
+}
+
+/// A small xorshift generator: reproducible bursts without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// Totals over the whole soak.
+#[derive(Debug, Default)]
+struct Totals {
+    written: u64,
+    delivered: u64,
+    dropped_oldest: u64,
+    dropped_newest: u64,
+    dropped_sink: u64,
+    discarded: u64,
+    threads: u64,
+    refused: u64,
+    violations: Vec<String>,
+}
+
+/// Resident memory in bytes (Linux `/proc/self/statm`; 0 elsewhere).
+fn resident_bytes() -> u64 {
+    let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
+        return 0;
+    };
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// Runs the soak; `Err(Failure::Violated)` on any broken invariant.
+pub(crate) fn run(args: &SoakArgs) -> Result<(), Failure> {
+    if !(args.seconds > 0.0 && args.phase_seconds > 0.0) {
+        return Err(Failure::Usage(
+            "--seconds and --phase-seconds must be above 0".to_owned(),
+        ));
+    }
+    let start = Instant::now();
+    let total = Duration::from_secs_f64(args.seconds);
+    let phase_length = Duration::from_secs_f64(args.phase_seconds.min(args.seconds));
+    let next_key = AtomicU64::new(1);
+    let mut totals = Totals::default();
+    let rss_start = resident_bytes();
+    let mut rss_after_first = 0;
+    let mut phase = 0_u64;
+    println!(
+        "ada soak: {:.0} s in phases of {:.1} s, {} producers alive at once over {} slots",
+        args.seconds, args.phase_seconds, args.concurrency, args.slots
+    );
+    while phase == 0 || start.elapsed() < total {
+        let drop_newest = phase % 2 == 1;
+        let outcome = run_phase(args, phase_length, drop_newest, &next_key)?;
+        let rss = resident_bytes();
+        if phase == 0 {
+            rss_after_first = rss;
+        }
+        println!(
+            "phase {phase:>3} {:<11} {:>7.1} s  written {:>12} delivered {:>12} dropped o/n/s {}/{}/{} discarded {} threads {} refused {} rss {:.1} MB  {}",
+            if drop_newest {
+                "drop-newest"
+            } else {
+                "drop-oldest"
+            },
+            start.elapsed().as_secs_f64(),
+            outcome.written,
+            outcome.delivered,
+            outcome.dropped_oldest,
+            outcome.dropped_newest,
+            outcome.dropped_sink,
+            outcome.discarded,
+            outcome.threads,
+            outcome.refused,
+            rss as f64 / 1e6,
+            if outcome.violations.is_empty() {
+                "ok"
+            } else {
+                "VIOLATED"
+            },
+        );
+        totals.written += outcome.written;
+        totals.delivered += outcome.delivered;
+        totals.dropped_oldest += outcome.dropped_oldest;
+        totals.dropped_newest += outcome.dropped_newest;
+        totals.dropped_sink += outcome.dropped_sink;
+        totals.discarded += outcome.discarded;
+        totals.threads += outcome.threads;
+        totals.refused += outcome.refused;
+        totals.violations.extend(outcome.violations);
+        phase += 1;
+    }
+    let rss_end = resident_bytes();
+    let conserved = totals.written
+        == totals.delivered
+            + totals.dropped_oldest
+            + totals.dropped_newest
+            + totals.dropped_sink
+            + totals.discarded;
+    println!("\n{:<28} {:>16}", "soak", "total");
+    for (name, value) in [
+        ("phases", phase),
+        ("producer threads", totals.threads),
+        ("registrations refused (full)", totals.refused),
+        ("events written", totals.written),
+        ("events delivered", totals.delivered),
+        ("dropped: oldest", totals.dropped_oldest),
+        ("dropped: newest", totals.dropped_newest),
+        ("dropped: sink", totals.dropped_sink),
+        ("discarded (unmarked windows)", totals.discarded),
+        ("resident KiB at start", rss_start / 1024),
+        ("resident KiB after phase 0", rss_after_first / 1024),
+        ("resident KiB at end", rss_end / 1024),
+    ] {
+        println!("{name:<28} {value:>16}");
+    }
+    println!(
+        "{:<28} {:>16}",
+        "conserved",
+        if conserved { "yes" } else { "NO" }
+    );
+    println!("{:<28} {:>16}", "violations", totals.violations.len());
+    for violation in totals.violations.iter().take(20) {
+        println!("  {violation}");
+    }
+    if conserved && totals.violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Violated(format!(
+            "{} violations, conserved: {conserved}",
+            totals.violations.len()
+        )))
+    }
+}
+
+/// One tracer's life: producers come and go for `length`, then shutdown and checks.
+fn run_phase(
+    args: &SoakArgs,
+    length: Duration,
+    drop_newest: bool,
+    next_key: &AtomicU64,
+) -> Result<Totals, Failure> {
+    let (index, detail) = if drop_newest {
+        (
+            LaneConfig {
+                rings: 3,
+                ring_records: 512,
+                policy: ExhaustionPolicy::DropNewest,
+                mode: LaneMode::SubmitAll,
+            },
+            LaneConfig {
+                rings: 2,
+                ring_records: 64,
+                policy: ExhaustionPolicy::DropNewest,
+                mode: LaneMode::SubmitAll,
+            },
+        )
+    } else {
+        (
+            LaneConfig {
+                rings: 4,
+                ring_records: 256,
+                policy: ExhaustionPolicy::DropOldest,
+                mode: LaneMode::SubmitAll,
+            },
+            LaneConfig {
+                rings: 3,
+                ring_records: 32,
+                policy: ExhaustionPolicy::DropOldest,
+                mode: LaneMode::FlightRecorder { max_mark_depth: 2 },
+            },
+        )
+    };
+    let checks = Arc::new(Checks::default());
+    let tracer: Tracer<Stamped, Stamped> = TracerBuilder::new()
+        .threads(args.slots)
+        .index_lane(index)
+        .detail_lane(detail)
+        .drain(DrainConfig {
+            latency_bound: Duration::from_millis(2),
+            park_interval: Duration::from_millis(2),
+            ..DrainConfig::default()
+        })
+        .sink(CheckingSink {
+            checks: Arc::clone(&checks),
+            stall: Duration::from_millis(args.stall_ms),
+        })
+        .build()
+        .map_err(|error| Failure::Usage(error.to_string()))?;
+    let stop = AtomicBool::new(false);
+    let refused = AtomicU64::new(0);
+    let spawned = AtomicU64::new(0);
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        let mut alive: Vec<std::thread::ScopedJoinHandle<'_, ()>> = Vec::new();
+        while started.elapsed() < length {
+            alive.retain(|worker| !worker.is_finished());
+            while alive.len() < args.concurrency {
+                let key = next_key.fetch_add(1, Ordering::Relaxed);
+                spawned.fetch_add(1, Ordering::Relaxed);
+                let (tracer, stop, refused) = (&tracer, &stop, &refused);
+                alive.push(s.spawn(move || produce(tracer, key, stop, refused)));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Shutdown begins while producers are mid-burst: they stop at their next check.
+        stop.store(true, Ordering::Relaxed);
+    });
+    let report = tracer
+        .shutdown()
+        .map_err(|error| Failure::Violated(format!("drain: {error}")))?;
+    let mut outcome = Totals {
+        written: report.totals.events_written,
+        delivered: report.totals.events_delivered,
+        dropped_oldest: report.totals.dropped.oldest,
+        dropped_newest: report.totals.dropped.newest,
+        dropped_sink: report.totals.dropped.sink,
+        discarded: report.totals.events_discarded,
+        threads: spawned.load(Ordering::Relaxed),
+        refused: refused.load(Ordering::Relaxed),
+        violations: Vec::new(),
+    };
+    let mut violation = |text: String| outcome.violations.push(text);
+    if !report.totals.is_conserved() {
+        violation(format!("totals not conserved: {:?}", report.totals));
+    }
+    for thread in &report.threads {
+        if !(thread.index.is_conserved() && thread.detail.is_conserved()) {
+            violation(format!(
+                "slot {} gen {} not conserved",
+                thread.slot, thread.generation
+            ));
+        }
+    }
+    let delivered_index: u64 = report
+        .threads
+        .iter()
+        .map(|t| t.index.events_delivered)
+        .sum();
+    let delivered_detail: u64 = report
+        .threads
+        .iter()
+        .map(|t| t.detail.events_delivered)
+        .sum();
+    for (lane, reported) in [delivered_index, delivered_detail].into_iter().enumerate() {
+        let accepted = checks.accepted[lane].load(Ordering::Relaxed);
+        if accepted != reported {
+            violation(format!(
+                "lane {lane}: sink accepted {accepted}, report says {reported}"
+            ));
+        }
+    }
+    for (name, count) in [
+        ("corrupt records", checks.corrupt.load(Ordering::Relaxed)),
+        (
+            "records out of order",
+            checks.out_of_order.load(Ordering::Relaxed),
+        ),
+    ] {
+        if count > 0 {
+            violation(format!("{count} {name}"));
+        }
+    }
+    let failures = checks.failures.load(Ordering::Relaxed);
+    if report.drain.sink_errors != failures {
+        violation(format!(
+            "{failures} injected sink failures, report says {}",
+            report.drain.sink_errors
+        ));
+    }
+    Ok(outcome)
+}
+
+/// One producer: registers (retrying while the registry is full), writes bursts with
+/// marks and pauses, and exits after a random number of bursts.
+fn produce(tracer: &Tracer<Stamped, Stamped>, key: u64, stop: &AtomicBool, refused: &AtomicU64) {
+    let mut rng = Rng(mix(key) | 1);
+    let mut handle = loop {
+        match tracer.handle() {
+            Ok(handle) => break handle,
+            Err(_) if !stop.load(Ordering::Relaxed) => {
+                refused.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_micros(200 + rng.below(800)));
+            }
+            Err(_) => return,
+        }
+    };
+    let flight_recorder = matches!(
+        tracer.registry().config().detail.mode,
+        LaneMode::FlightRecorder { .. }
+    );
+    let (mut index_sequence, mut detail_sequence) = (0_u64, 0_u64);
+    let bursts = 1 + rng.below(40);
+    for _ in 0..bursts {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        for _ in 0..1 + rng.below(4000) {
+            index_sequence += 1;
+            handle.index(Stamped::new(key, index_sequence));
+        }
+        let marked = flight_recorder && rng.below(4) == 0;
+        if marked && handle.detail_lane().mark_push().is_err() {
+            return;
+        }
+        for _ in 0..rng.below(100) {
+            detail_sequence += 1;
+            handle.detail(Stamped::new(key, detail_sequence));
+        }
+        if marked {
+            let _ = handle.detail_lane().mark_pop();
+            handle.wake_drain();
+        }
+        if rng.below(3) == 0 {
+            std::thread::sleep(Duration::from_micros(rng.below(2000)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(non_snake_case)]
+    use super::*;
+
+    fn sink() -> CheckingSink {
+        CheckingSink {
+            checks: Arc::new(Checks::default()),
+            stall: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn checking_sink__intact_records_in_order__then_accepted() {
+        let mut sink = sink();
+        let records: Vec<Stamped> = (1..=10).map(|n| Stamped::new(7, n)).collect();
+        sink.check(0, &records[..5]).unwrap();
+        sink.check(0, &records[5..]).unwrap();
+        assert_eq!(sink.checks.accepted[0].load(Ordering::Relaxed), 10);
+        assert_eq!(sink.checks.corrupt.load(Ordering::Relaxed), 0);
+        assert_eq!(sink.checks.out_of_order.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn checking_sink__torn_record__then_corrupt_counted() {
+        let mut sink = sink();
+        let mut record = Stamped::new(7, 1);
+        record.payload ^= 1;
+        sink.check(0, &[record]).unwrap();
+        assert_eq!(sink.checks.corrupt.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn checking_sink__replayed_or_reordered_records__then_out_of_order_counted() {
+        let mut sink = sink();
+        sink.check(1, &[Stamped::new(3, 5), Stamped::new(3, 6)])
+            .unwrap();
+        sink.check(1, &[Stamped::new(3, 6)]).unwrap(); // replayed across deliveries
+        sink.check(1, &[Stamped::new(3, 9), Stamped::new(3, 8)])
+            .unwrap(); // reordered
+        assert_eq!(sink.checks.out_of_order.load(Ordering::Relaxed), 2);
+    }
+}

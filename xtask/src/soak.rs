@@ -1,0 +1,41 @@
+//! `cargo xtask soak [--minutes N | --seconds N]`: the soak (`ada soak`, release build)
+//! for ten minutes by default; the `ci` gate runs a five-second version of it.
+
+use crate::command::{cargo, exec};
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let usage = || "usage: cargo xtask soak [--minutes N | --seconds N]".to_owned();
+    let seconds = match args {
+        [] => 600.0,
+        [flag, value] if flag == "--minutes" || flag == "--seconds" => {
+            let number: f64 = value.parse().map_err(|_| usage())?;
+            if !(number.is_finite() && number > 0.0) {
+                return Err(usage());
+            }
+            if flag == "--minutes" {
+                number * 60.0
+            } else {
+                number
+            }
+        }
+        _ => return Err(usage()),
+    };
+    soak(seconds, 10.0_f64.min(seconds))
+}
+
+/// Runs `ada soak` in release mode; a violation is a failed command.
+pub fn soak(seconds: f64, phase_seconds: f64) -> Result<(), String> {
+    exec(cargo().args([
+        "run",
+        "--release",
+        "--locked",
+        "-p",
+        "ada-cli",
+        "--",
+        "soak",
+        "--seconds",
+        &seconds.to_string(),
+        "--phase-seconds",
+        &phase_seconds.to_string(),
+    ]))
+}
