@@ -8,6 +8,7 @@
 //! counts as delivered, and written = delivered + dropped + discarded for every lane.
 
 use crate::stress::Failure;
+use ada::metrics::LaneSnapshot;
 use ada::{
     DrainConfig, ExhaustionPolicy, LaneConfig, LaneMode, Sink, Tracer, TracerBuilder,
     drain::{Delivery, SinkError},
@@ -156,15 +157,10 @@ impl Rng {
     }
 }
 
-/// Totals over the whole soak.
+/// Totals of one phase or of the whole soak.
 #[derive(Debug, Default)]
 struct Totals {
-    written: u64,
-    delivered: u64,
-    dropped_oldest: u64,
-    dropped_newest: u64,
-    dropped_sink: u64,
-    discarded: u64,
+    lanes: LaneSnapshot,
     threads: u64,
     refused: u64,
     violations: Vec<String>,
@@ -217,12 +213,12 @@ pub(crate) fn run(args: &SoakArgs) -> Result<(), Failure> {
                 "drop-oldest"
             },
             start.elapsed().as_secs_f64(),
-            outcome.written,
-            outcome.delivered,
-            outcome.dropped_oldest,
-            outcome.dropped_newest,
-            outcome.dropped_sink,
-            outcome.discarded,
+            outcome.lanes.events_written,
+            outcome.lanes.events_delivered,
+            outcome.lanes.dropped.oldest,
+            outcome.lanes.dropped.newest,
+            outcome.lanes.dropped.sink,
+            outcome.lanes.events_discarded,
             outcome.threads,
             outcome.refused,
             rss as f64 / 1e6,
@@ -232,35 +228,28 @@ pub(crate) fn run(args: &SoakArgs) -> Result<(), Failure> {
                 "VIOLATED"
             },
         );
-        totals.written += outcome.written;
-        totals.delivered += outcome.delivered;
-        totals.dropped_oldest += outcome.dropped_oldest;
-        totals.dropped_newest += outcome.dropped_newest;
-        totals.dropped_sink += outcome.dropped_sink;
-        totals.discarded += outcome.discarded;
+        totals.lanes += &outcome.lanes;
         totals.threads += outcome.threads;
         totals.refused += outcome.refused;
         totals.violations.extend(outcome.violations);
         phase += 1;
     }
     let rss_end = resident_bytes();
-    let conserved = totals.written
-        == totals.delivered
-            + totals.dropped_oldest
-            + totals.dropped_newest
-            + totals.dropped_sink
-            + totals.discarded;
+    let conserved = totals.lanes.is_conserved();
     println!("\n{:<28} {:>16}", "soak", "total");
     for (name, value) in [
         ("phases", phase),
         ("producer threads", totals.threads),
         ("registrations refused (full)", totals.refused),
-        ("events written", totals.written),
-        ("events delivered", totals.delivered),
-        ("dropped: oldest", totals.dropped_oldest),
-        ("dropped: newest", totals.dropped_newest),
-        ("dropped: sink", totals.dropped_sink),
-        ("discarded (unmarked windows)", totals.discarded),
+        ("events written", totals.lanes.events_written),
+        ("events delivered", totals.lanes.events_delivered),
+        ("dropped: oldest", totals.lanes.dropped.oldest),
+        ("dropped: newest", totals.lanes.dropped.newest),
+        ("dropped: sink", totals.lanes.dropped.sink),
+        (
+            "discarded (unmarked windows)",
+            totals.lanes.events_discarded,
+        ),
         ("resident KiB at start", rss_start / 1024),
         ("resident KiB after phase 0", rss_after_first / 1024),
         ("resident KiB at end", rss_end / 1024),
@@ -363,12 +352,7 @@ fn run_phase(
         .shutdown()
         .map_err(|error| Failure::Violated(format!("drain: {error}")))?;
     let mut outcome = Totals {
-        written: report.totals.events_written,
-        delivered: report.totals.events_delivered,
-        dropped_oldest: report.totals.dropped.oldest,
-        dropped_newest: report.totals.dropped.newest,
-        dropped_sink: report.totals.dropped.sink,
-        discarded: report.totals.events_discarded,
+        lanes: report.totals,
         threads: spawned.load(Ordering::Relaxed),
         refused: refused.load(Ordering::Relaxed),
         violations: Vec::new(),

@@ -194,66 +194,44 @@ pub(crate) struct Shared {
 /// them, so fields read at slightly different instants are the only inconsistency.
 #[derive(Default)]
 pub(crate) struct LiveMetrics {
-    fields: [AtomicU64; LiveMetrics::FIELDS],
+    fields: [AtomicU64; LIVE_FIELDS],
 }
 
-impl LiveMetrics {
-    const FIELDS: usize = 12;
+/// Defines the snapshot ⇄ atomics mapping from one list of the snapshot's fields.
+macro_rules! live_metrics {
+    ($($field:ident),* $(,)?) => {
+        const LIVE_FIELDS: usize = [$(stringify!($field)),*].len();
 
-    pub(crate) fn publish(&self, snapshot: &DrainSnapshot) {
-        let values = [
-            snapshot.cycles,
-            snapshot.idle_cycles,
-            snapshot.yields,
-            snapshot.parks,
-            snapshot.final_passes,
-            snapshot.rings_delivered,
-            snapshot.collections,
-            snapshot.fairness_switches,
-            snapshot.sink_errors,
-            snapshot.sink_panics,
-            snapshot.cycle_p50_ns,
-            snapshot.cycle_p99_ns,
-        ];
-        for (field, value) in self.fields.iter().zip(values) {
-            field.store(value, Ordering::Relaxed);
-        }
-    }
+        impl LiveMetrics {
+            pub(crate) fn publish(&self, snapshot: &DrainSnapshot) {
+                let values = [$(snapshot.$field),*];
+                for (field, value) in self.fields.iter().zip(values) {
+                    field.store(value, Ordering::Relaxed);
+                }
+            }
 
-    fn read(&self) -> DrainSnapshot {
-        let [
-            cycles,
-            idle_cycles,
-            yields,
-            parks,
-            final_passes,
-            rings_delivered,
-            collections,
-            fairness_switches,
-            sink_errors,
-            sink_panics,
-            cycle_p50_ns,
-            cycle_p99_ns,
-        ] = self
-            .fields
-            .each_ref()
-            .map(|field| field.load(Ordering::Relaxed));
-        DrainSnapshot {
-            cycles,
-            idle_cycles,
-            yields,
-            parks,
-            final_passes,
-            rings_delivered,
-            collections,
-            fairness_switches,
-            sink_errors,
-            sink_panics,
-            cycle_p50_ns,
-            cycle_p99_ns,
+            fn read(&self) -> DrainSnapshot {
+                let [$($field),*] = self.fields.each_ref().map(|f| f.load(Ordering::Relaxed));
+                DrainSnapshot { $($field),* }
+            }
         }
-    }
+    };
 }
+
+live_metrics!(
+    cycles,
+    idle_cycles,
+    yields,
+    parks,
+    final_passes,
+    rings_delivered,
+    collections,
+    fairness_switches,
+    sink_errors,
+    sink_panics,
+    cycle_p50_ns,
+    cycle_p99_ns,
+);
 
 /// What `start` hands to the drain thread.
 type Pending<I, D> = (Arc<Registry<I, D>>, Box<dyn Sink<I, D>>);
