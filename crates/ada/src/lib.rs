@@ -22,16 +22,20 @@
 //!     .sink(FileSink::create(&path)?)
 //!     .build()?;
 //! std::thread::scope(|s| {
-//!     for worker in 0..4_u64 {
-//!         let tracer = &tracer;
-//!         s.spawn(move || {
-//!             for n in 0..1_000 {
-//!                 // The first record registers this thread (thread-local, once).
-//!                 tracer.index(Event::now(EventKind::Enter, worker, n)).unwrap();
-//!                 tracer.index(Event::now(EventKind::Leave, worker, n)).unwrap();
-//!             }
-//!         });
-//!     }
+//!     let workers: Vec<_> = (0..4_u64)
+//!         .map(|worker| {
+//!             let tracer = &tracer;
+//!             s.spawn(move || {
+//!                 for n in 0..1_000 {
+//!                     // The first record registers this thread (thread-local, once).
+//!                     tracer.index(Event::now(EventKind::Enter, worker, n)).unwrap();
+//!                     tracer.index(Event::now(EventKind::Leave, worker, n)).unwrap();
+//!                 }
+//!             })
+//!         })
+//!         .collect();
+//!     // `join` waits for each thread's exit, which retires its thread-local handle.
+//!     workers.into_iter().for_each(|worker| worker.join().unwrap());
 //! });
 //! let report = tracer.shutdown()?;
 //! assert!(report.totals.is_conserved());

@@ -28,11 +28,13 @@ fn builder__invalid_settings__then_typed_errors_naming_them() {
 
 #[test]
 fn tracer__thread_local_writes_from_many_threads__then_all_delivered_and_conserved() {
-    let tracer = Tracer::builder().threads(8).build().unwrap();
-    std::thread::scope(|s| {
-        for worker in 0..6_u64 {
-            let tracer = &tracer;
-            s.spawn(move || {
+    let tracer = std::sync::Arc::new(Tracer::builder().threads(8).build().unwrap());
+    // `spawn` + `join`, not `thread::scope`: a scope can return before its threads' TLS
+    // destructors (which retire thread-local handles) have run; `join` waits for them.
+    let workers: Vec<_> = (0..6_u64)
+        .map(|worker| {
+            let tracer = std::sync::Arc::clone(&tracer);
+            std::thread::spawn(move || {
                 for n in 0..10_000 {
                     tracer
                         .index(Event::now(EventKind::Instant, worker, n))
@@ -41,9 +43,13 @@ fn tracer__thread_local_writes_from_many_threads__then_all_delivered_and_conserv
                 tracer
                     .detail(Detail::now(worker, [n_of(worker); 6]))
                     .unwrap();
-            });
-        }
-    });
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    let tracer = std::sync::Arc::into_inner(tracer).unwrap();
     let report = tracer.shutdown().unwrap();
     assert!(report.totals.is_conserved(), "{:?}", report.totals);
     assert_eq!(report.totals.events_written, 6 * 10_001);

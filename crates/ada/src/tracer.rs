@@ -177,6 +177,13 @@ impl<I, D> Sink<I, D> for BoxedSink<I, D> {
 /// Any thread may emit through a shared `&Tracer`: its first record registers it
 /// (thread-local, once), and its lanes are retired when it exits. Dropping a tracer
 /// without [`shutdown`](Self::shutdown) still delivers everything committed.
+///
+/// A thread-local handle is retired by the thread's TLS destructor, which runs after
+/// the thread's closure returns: `std::thread::scope` may return before it has run
+/// (`JoinHandle::join` waits for it). A shutdown in that window reports the thread as
+/// live, its index records delivered (collected in place) and its unmarked
+/// flight-recorder window as in flight rather than discarded. Use
+/// [`handle`](Self::handle) where that matters.
 pub struct Tracer<I: Copy + Send + 'static = Event, D: Copy + Send + 'static = Detail> {
     registry: Arc<Registry<I, D>>,
     drain: Drain<I, D>,
