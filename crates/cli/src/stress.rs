@@ -2,6 +2,7 @@
 //! the report says what moved, what was lost and why, and whether every event is
 //! accounted for.
 
+use ada::ring_pool::Lane;
 use ada::{
     Detail, DrainReport, Event, EventKind, ExhaustionPolicy, FileSink, LaneConfig, LaneMode,
     NullSink, Tracer, TracerBuilder,
@@ -164,9 +165,9 @@ pub(crate) fn run(args: &StressArgs, sink: &SinkChoice) -> Result<(), Failure> {
         .build()
         .map_err(|error| Failure::Usage(error.to_string()))?;
     let registry = *tracer.registry().config();
-    let bytes_per_thread = (registry.index.rings * registry.index.ring_records * size_of::<Event>()
-        + registry.detail.rings * registry.detail.ring_records * size_of::<Detail>())
-        as u64;
+    // The lanes' records, ring headers, queues and bookkeeping, as allocated.
+    let bytes_per_thread = (Lane::<Event>::memory_bytes_for(&registry.index)
+        + Lane::<Detail>::memory_bytes_for(&registry.detail)) as u64;
 
     let duration = Duration::from_secs_f64(args.seconds);
     let stop = AtomicBool::new(false);

@@ -202,10 +202,17 @@ impl<T: Copy> Lane<T> {
     /// both queues' slots.
     #[must_use]
     pub fn memory_bytes(&self) -> usize {
+        Self::memory_bytes_for(&self.config)
+    }
+
+    /// Bytes a lane of `config` occupies (as [`memory_bytes`](Self::memory_bytes),
+    /// without building one).
+    #[must_use]
+    pub fn memory_bytes_for(config: &LaneConfig) -> usize {
         size_of::<Self>()
-            + self.config.rings
+            + config.rings
                 * (size_of::<RingBuffer<'static, T>>()
-                    + self.config.ring_records * size_of::<T>()
+                    + config.ring_records * size_of::<T>()
                     + 2 * size_of::<u32>())
     }
 
