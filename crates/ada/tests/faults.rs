@@ -135,19 +135,31 @@ fn fault__registry_full_while_threads_keep_arriving__then_refused_then_served() 
         .build()
         .unwrap();
     let refused = AtomicU64::new(0);
+    // Every thread tries once before any registered thread may leave, so exactly two
+    // first tries succeed and six are refused; the refused ones then retry until a
+    // retired slot is released to them.
+    let first_tries = Barrier::new(8);
     std::thread::scope(|s| {
         for thread in 0..8_u64 {
-            let (tracer, refused) = (&tracer, &refused);
+            let (tracer, refused, first_tries) = (&tracer, &refused, &first_tries);
             s.spawn(move || {
-                let mut handle = loop {
-                    match tracer.handle() {
-                        Ok(handle) => break handle,
-                        Err(RegisterError::Full { .. }) => {
-                            refused.fetch_add(1, Ordering::Relaxed);
-                            std::thread::sleep(Duration::from_micros(100));
+                let first = tracer.handle();
+                first_tries.wait();
+                let mut handle = match first {
+                    Ok(handle) => handle,
+                    Err(RegisterError::Full { .. }) => {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                        loop {
+                            match tracer.handle() {
+                                Ok(handle) => break handle,
+                                Err(RegisterError::Full { .. }) => {
+                                    std::thread::sleep(Duration::from_micros(100));
+                                }
+                                Err(other) => panic!("{other}"),
+                            }
                         }
-                        Err(other) => panic!("{other}"),
                     }
+                    Err(other) => panic!("{other}"),
                 };
                 for n in 0..2_000 {
                     handle.index(thread * 1_000_000 + n);
@@ -156,7 +168,7 @@ fn fault__registry_full_while_threads_keep_arriving__then_refused_then_served() 
         }
     });
     let report = tracer.shutdown().unwrap();
-    assert!(refused.load(Ordering::Relaxed) > 0, "8 threads, 2 slots");
+    assert_eq!(refused.load(Ordering::Relaxed), 6, "8 threads, 2 slots");
     assert_eq!(
         report.threads.len(),
         8,
