@@ -46,30 +46,37 @@ fn run(producers: u64, per_producer: u64, path: Path, sink: SinkKind) -> Duratio
     let tracer = builder.build().unwrap();
     let start = Instant::now();
     std::thread::scope(|s| {
-        for thread in 0..producers {
-            let tracer = &tracer;
-            s.spawn(move || {
-                let event = |i: u64| Event {
-                    timestamp_ns: i,
-                    function: thread,
-                    argument: black_box(i),
-                    kind: 1,
-                    depth: 0,
-                };
-                match path {
-                    Path::ThreadLocal => {
-                        for i in 0..per_producer {
-                            tracer.index(event(i)).unwrap();
+        let workers: Vec<_> = (0..producers)
+            .map(|thread| {
+                let tracer = &tracer;
+                s.spawn(move || {
+                    let event = |i: u64| Event {
+                        timestamp_ns: i,
+                        function: thread,
+                        argument: black_box(i),
+                        kind: 1,
+                        depth: 0,
+                    };
+                    match path {
+                        Path::ThreadLocal => {
+                            for i in 0..per_producer {
+                                tracer.index(event(i)).unwrap();
+                            }
+                        }
+                        Path::Handle => {
+                            let mut handle = tracer.handle().unwrap();
+                            for i in 0..per_producer {
+                                handle.index(event(i));
+                            }
                         }
                     }
-                    Path::Handle => {
-                        let mut handle = tracer.handle().unwrap();
-                        for i in 0..per_producer {
-                            handle.index(event(i));
-                        }
-                    }
-                }
-            });
+                })
+            })
+            .collect();
+        // Joined explicitly: a scope's end does not wait for TLS destructors, which
+        // retire the thread-local handles.
+        for worker in workers {
+            worker.join().unwrap();
         }
     });
     let report = tracer.shutdown().unwrap();

@@ -24,9 +24,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let mut command = cargo();
     command.args(["bench", "--locked", "-p", "ada-benches"]);
-    if let Some(bench) = &bench {
-        command.args(["--bench", bench]);
-    }
+    // Only the bench targets: the library's unit-test harness does not take criterion's
+    // options.
+    match &bench {
+        Some(bench) => command.args(["--bench", bench]),
+        None => command.arg("--benches"),
+    };
     command.arg("--");
     if quick {
         command.args(["--warm-up-time", "1", "--measurement-time", "2"]);
@@ -127,7 +130,11 @@ fn render(rows: &[Row]) -> String {
          samples; ratio = this row's time / ada's time in the same group (above 1: ada is \
          faster). These machines are shared and noisy: compare rows of one run, not runs. Each \
          group comes from the latest run of its bench (`cargo xtask bench --bench NAME` \
-         reruns one).\n",
+         reruns one).\n\n\
+         End-to-end groups time ada per *delivered* event (elapsed × written ÷ delivered): \
+         ada never blocks a producer and drops (counted) when its drain falls behind, \
+         where the other designs block their producers instead. Scaling with 1 to 64 \
+         producer threads: [scaling.md](scaling.md) (`cargo xtask scaling`).\n",
         date.trim()
     );
     let mut group = "";
