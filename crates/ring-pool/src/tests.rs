@@ -503,3 +503,20 @@ fn collect_active__sink_error__then_counted_as_sink_loss() {
     assert_eq!((snapshot.dropped.sink, snapshot.events_delivered), (2, 1));
     assert!(snapshot.is_conserved());
 }
+
+#[test]
+fn errors__then_display_names_the_limit() {
+    use std::string::ToString;
+    assert_eq!(LaneConfig::default(), LaneConfig::index_lane());
+    assert!(
+        MarkError::DepthExceeded { max: 2 }
+            .to_string()
+            .contains("at most 2")
+    );
+    assert!(MarkError::NotMarked.to_string().contains("mark_pop"));
+    assert!(
+        MarkError::NotAFlightRecorder
+            .to_string()
+            .contains("flight-recorder")
+    );
+}

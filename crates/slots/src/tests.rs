@@ -83,3 +83,44 @@ fn errors__then_display_says_why() {
     );
     assert!(text.contains("4 bytes") && text.contains("8"));
 }
+
+#[test]
+fn errors_and_debug__then_say_what_is_wrong_with_the_numbers() {
+    use std::string::ToString;
+    let cases = [
+        (SlotsError::ZeroLength, "at least 1"),
+        (
+            SlotsError::TooLarge {
+                len: 7,
+                slot_bytes: 64,
+            },
+            "7 slots of 64 bytes",
+        ),
+        (
+            SlotsError::Misaligned {
+                address: 0x11,
+                required: 8,
+            },
+            "0x11",
+        ),
+        (
+            SlotsError::TooSmall {
+                needed: 32,
+                available: 3,
+            },
+            "holds 3 bytes but 32",
+        ),
+        (SlotsError::AllocationFailed { bytes: 99 }, "99 bytes"),
+    ];
+    for (error, expected) in cases {
+        let text = error.to_string();
+        assert!(text.contains(expected), "{text}");
+    }
+    let slots = Slots::<u32>::new(3).unwrap();
+    assert!(!slots.is_empty());
+    let debug = std::format!("{slots:?}");
+    assert!(
+        debug.contains("len: 3") && debug.contains("slot_bytes: 4"),
+        "{debug}"
+    );
+}

@@ -217,3 +217,19 @@ fn concurrent_fifo(capacity: usize) {
         assert_eq!(consumer.pop(), None);
     });
 }
+
+#[test]
+fn spsc__debug_display_and_capacity__then_describe_the_queue() {
+    use std::string::ToString;
+    let mut queue = Queue::<u64>::with_capacity(3).unwrap();
+    assert_eq!(queue.capacity(), 3);
+    let (mut producer, consumer) = queue.split();
+    assert_eq!((producer.capacity(), consumer.capacity()), (3, 3));
+    producer.push(1).unwrap();
+    let debug = std::format!("{producer:?} {consumer:?}");
+    assert!(
+        debug.contains("capacity: 3") && debug.contains("tail: 1"),
+        "{debug}"
+    );
+    assert_eq!(Full(5_u8).to_string(), "the queue is full");
+}
