@@ -178,3 +178,48 @@ fn tracer__explicit_handles_and_file__then_file_matches_report_per_thread() {
         );
     }
 }
+
+#[test]
+fn tracer__flush_mark_snapshot_and_debug__then_flushed_records_delivered_before_shutdown() {
+    let tracer = Tracer::builder().build().unwrap();
+    let handle = std::thread::spawn({
+        let registry = std::sync::Arc::clone(tracer.registry());
+        move || registry.occupied()
+    });
+    assert_eq!(handle.join().unwrap(), 0);
+    tracer.index(Event::default()).unwrap();
+    tracer.detail(Detail::default()).unwrap();
+    tracer.mark().unwrap(); // keeps the detail window
+    tracer.flush().unwrap(); // hands both partly filled rings to the drain now
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while tracer.snapshot().rings_delivered < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            tracer.snapshot()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert!(format!("{tracer:?}").contains("Tracer"));
+    assert!(format!("{:?}", Tracer::builder()).contains("TracerBuilder"));
+    let report = tracer.shutdown().unwrap();
+    assert_eq!(report.totals.events_delivered, 2);
+    assert!(report.totals.is_conserved());
+}
+
+#[test]
+fn errors__then_display_and_source_name_the_cause() {
+    use std::error::Error as _;
+    let error = Tracer::builder().threads(0).build().unwrap_err();
+    assert!(error.source().is_some());
+    let tracer = Tracer::builder()
+        .detail_lane(LaneConfig {
+            mode: LaneMode::SubmitAll,
+            ..LaneConfig::detail_lane()
+        })
+        .build()
+        .unwrap();
+    let refused = tracer.mark_push().unwrap_err();
+    assert!(refused.to_string().contains("flight-recorder"), "{refused}");
+    tracer.shutdown().unwrap();
+}
