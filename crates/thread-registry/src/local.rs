@@ -5,15 +5,39 @@
 //! sound key: the entry's handle holds an `Arc` of its registry, so the registry (and
 //! its address) outlives the entry. Lookups are a linear scan of that list, which holds
 //! one entry per registry the thread writes to (usually one).
+//!
+//! The address also fixes the handle's type: the registry at that address is the
+//! `Registry<I, D>` the entry was made for, and no other registry can have the address
+//! while the entry lives. So an entry keeps its handle as a type-erased pointer and
+//! casts it back without a run-time type check (a `dyn Any` downcast costs an indirect
+//! call on every write).
 
 use crate::{RegisterError, Registry, ThreadHandle};
-use std::any::Any;
 use std::cell::RefCell;
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 struct Entry {
     registry: usize,
-    handle: Box<dyn Any>,
+    /// A `Box<ThreadHandle<I, D>>` turned into a raw pointer, for the registry's `I, D`.
+    handle: NonNull<()>,
+    /// Drops `handle` as the box it was.
+    drop_handle: unsafe fn(NonNull<()>),
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        // SAFETY: `handle` came from `Box::into_raw` of the type `drop_handle` was
+        // instantiated for, and is dropped once, here.
+        unsafe { (self.drop_handle)(self.handle) }
+    }
+}
+
+/// # Safety
+/// `handle` is a `Box<ThreadHandle<I, D>>` from `Box::into_raw`, not yet dropped.
+unsafe fn drop_handle<I: Copy + Send + 'static, D: Copy + Send + 'static>(handle: NonNull<()>) {
+    // SAFETY: the caller's contract.
+    drop(unsafe { Box::from_raw(handle.cast::<ThreadHandle<I, D>>().as_ptr()) });
 }
 
 thread_local! {
@@ -34,21 +58,23 @@ where
             let Ok(mut entries) = cell.try_borrow_mut() else {
                 return Err(RegisterError::LocalUnavailable);
             };
-            let position = match entries.iter().position(|entry| entry.registry == key) {
-                Some(position) => position,
+            let handle = match entries.iter().find(|entry| entry.registry == key) {
+                Some(entry) => entry.handle,
                 None => {
-                    let handle = registry.register()?;
+                    let handle = Box::new(registry.register()?);
+                    let handle = NonNull::from(Box::leak(handle)).cast::<()>();
                     entries.push(Entry {
                         registry: key,
-                        handle: Box::new(handle),
+                        handle,
+                        drop_handle: drop_handle::<I, D>,
                     });
-                    entries.len() - 1
+                    handle
                 }
             };
-            let handle = entries[position]
-                .handle
-                .downcast_mut::<ThreadHandle<I, D>>()
-                .expect("the entry for a registry holds that registry's handle type");
+            // SAFETY: the entry for `key` holds a `ThreadHandle<I, D>` (see the module
+            // docs: the address fixes the type), alive while the entry is; the borrow of
+            // `entries` is held across `f`, so no other reference to it exists.
+            let handle = unsafe { &mut *handle.cast::<ThreadHandle<I, D>>().as_ptr() };
             Ok(f(handle))
         })
         .unwrap_or(Err(RegisterError::LocalUnavailable))
