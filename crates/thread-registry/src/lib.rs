@@ -442,6 +442,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Registry<I, D> {
     /// # Errors
     /// As [`register`](Self::register) on the first call; and
     /// [`RegisterError::LocalUnavailable`] from inside `f` or during thread exit.
+    #[inline]
     pub fn with_local<R>(
         self: &Arc<Self>,
         f: impl FnOnce(&mut ThreadHandle<I, D>) -> R,
