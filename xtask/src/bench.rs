@@ -66,21 +66,19 @@ fn collect(criterion: &Path) -> Result<Vec<Row>, String> {
         };
         for function in functions.flatten() {
             let new = function.path().join("new");
-            let Ok(estimates) = std::fs::read_to_string(new.join("estimates.json")) else {
+            let Some(estimates) = read_json(&new.join("estimates.json")) else {
                 continue;
             };
-            let benchmark = std::fs::read_to_string(new.join("benchmark.json")).unwrap_or_default();
-            let Some(median_ns) = number_after(&estimates, "\"median\"", "\"point_estimate\":")
-            else {
+            let benchmark = read_json(&new.join("benchmark.json")).unwrap_or_default();
+            let Some(median_ns) = estimates["median"]["point_estimate"].as_f64() else {
                 continue;
             };
+            let text = |key: &str| benchmark[key].as_str().map(str::to_owned);
             rows.push(Row {
-                group: string_after(&benchmark, "\"group_id\":")
-                    .unwrap_or_else(|| name(&group.path())),
-                function: string_after(&benchmark, "\"function_id\":")
-                    .unwrap_or_else(|| name(&function.path())),
+                group: text("group_id").unwrap_or_else(|| name(&group.path())),
+                function: text("function_id").unwrap_or_else(|| name(&function.path())),
                 median_ns,
-                elements: number_after(&benchmark, "\"throughput\"", "\"Elements\":"),
+                elements: benchmark["throughput"]["Elements"].as_f64(),
             });
         }
     }
@@ -94,19 +92,9 @@ fn name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// The number following `key` after the first `section` in a criterion JSON file.
-fn number_after(json: &str, section: &str, key: &str) -> Option<f64> {
-    let rest = &json[json.find(section)?..];
-    let rest = &rest[rest.find(key)? + key.len()..];
-    let end = rest.find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))?;
-    rest[..end].trim().parse().ok()
-}
-
-/// The string value following `key` in a criterion JSON file.
-fn string_after(json: &str, key: &str) -> Option<String> {
-    let rest = &json[json.find(key)? + key.len()..];
-    let rest = &rest[rest.find('"')? + 1..];
-    Some(rest[..rest.find('"')?].to_owned())
+/// A JSON file criterion wrote, or `None` when it is missing or unreadable.
+fn read_json(path: &Path) -> Option<serde_json::Value> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
 
 fn render(rows: &[Row]) -> String {

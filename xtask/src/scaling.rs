@@ -52,7 +52,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "--seconds",
             &seconds,
         ]))?;
-        let field = |name: &str| number(&json, name).unwrap_or(f64::NAN);
+        let summary: serde_json::Value = serde_json::from_str(&json)
+            .map_err(|error| format!("`ada stress --json` printed no JSON: {error}"))?;
+        let field = |name: &str| {
+            summary
+                .get(name)
+                .or_else(|| summary["drain"].get(name))
+                .and_then(serde_json::Value::as_f64)
+                .unwrap_or(f64::NAN)
+        };
         let written = field("events_written");
         let delivered = field("events_delivered");
         let elapsed = field("seconds");
@@ -63,7 +71,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             field("ns_per_event_per_thread"),
             delivered / elapsed / 1e6,
             100.0 * field("events_dropped") / written,
-            if json.contains("\"conserved\": true") {
+            if summary["conserved"] == true {
                 "yes"
             } else {
                 "NO"
@@ -78,15 +86,4 @@ pub fn run(args: &[String]) -> Result<(), String> {
     std::fs::write(&out, table).map_err(|error| format!("writing {}: {error}", out.display()))?;
     println!("wrote {}", out.display());
     Ok(())
-}
-
-/// The number after `"name":` in pretty-printed JSON.
-fn number(json: &str, name: &str) -> Option<f64> {
-    let key = format!("\"{name}\":");
-    let start = json.find(&key)? + key.len();
-    let text = json[start..].trim_start();
-    let end = text
-        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | 'e' | 'E' | '+')))
-        .unwrap_or(text.len());
-    text[..end].parse().ok()
 }
