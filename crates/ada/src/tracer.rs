@@ -129,8 +129,8 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> TracerBuilder<I, D> {
     pub fn build(self) -> Result<Tracer<I, D>, BuildError> {
         let registry = Registry::new(self.registry).map_err(BuildError::Registry)?;
         let sink = self.sink.unwrap_or_else(|| Box::new(NullSink::default()));
-        let mut drain = Drain::new(Arc::clone(&registry), BoxedSink(sink), self.drain)
-            .map_err(BuildError::Drain)?;
+        let mut drain =
+            Drain::new(Arc::clone(&registry), sink, self.drain).map_err(BuildError::Drain)?;
         drain.start().map_err(BuildError::Drain)?;
         Ok(Tracer { registry, drain })
     }
@@ -149,26 +149,6 @@ impl<I, D> fmt::Debug for TracerBuilder<I, D> {
             .field("drain", &self.drain)
             .field("sink", &self.sink.as_ref().map(|_| "set"))
             .finish()
-    }
-}
-
-/// A sink chosen at run time.
-struct BoxedSink<I, D>(Box<dyn Sink<I, D>>);
-
-impl<I, D> Sink<I, D> for BoxedSink<I, D> {
-    fn index(&mut self, delivery: &ada_drain::Delivery<'_, I>) -> Result<(), ada_drain::SinkError> {
-        self.0.index(delivery)
-    }
-
-    fn detail(
-        &mut self,
-        delivery: &ada_drain::Delivery<'_, D>,
-    ) -> Result<(), ada_drain::SinkError> {
-        self.0.detail(delivery)
-    }
-
-    fn flush(&mut self) -> Result<(), ada_drain::SinkError> {
-        self.0.flush()
     }
 }
 

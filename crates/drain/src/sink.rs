@@ -80,6 +80,21 @@ pub trait Sink<I, D>: Send {
     }
 }
 
+/// A sink chosen at run time (for builders that take any sink).
+impl<I, D> Sink<I, D> for Box<dyn Sink<I, D>> {
+    fn index(&mut self, delivery: &Delivery<'_, I>) -> Result<(), SinkError> {
+        (**self).index(delivery)
+    }
+
+    fn detail(&mut self, delivery: &Delivery<'_, D>) -> Result<(), SinkError> {
+        (**self).detail(delivery)
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        (**self).flush()
+    }
+}
+
 /// Counts records and rings, keeps nothing.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct NullSink {
