@@ -40,9 +40,7 @@ fn tracer__thread_local_writes_from_many_threads__then_all_delivered_and_conserv
                         .index(Event::now(EventKind::Instant, worker, n))
                         .unwrap();
                 }
-                tracer
-                    .detail(Detail::now(worker, [n_of(worker); 6]))
-                    .unwrap();
+                tracer.detail(Detail::now(worker, [worker; 6])).unwrap();
             })
         })
         .collect();
@@ -60,10 +58,6 @@ fn tracer__thread_local_writes_from_many_threads__then_all_delivered_and_conserv
         6 * 10_000
     );
     assert_eq!(report.threads.len(), 6);
-}
-
-fn n_of(worker: u64) -> u64 {
-    worker * 10
 }
 
 #[test]

@@ -4,6 +4,7 @@ use super::*;
 use ada_drain::{Drain, DrainConfig};
 use ada_thread_registry::{Registry, RegistryConfig};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A capture of `threads` threads writing `events` index records each (tagged
 /// `thread << 32 | n`) and a detail record every 100, through rings of 8 records with
@@ -43,8 +44,6 @@ fn capture(threads: u64, events: u64) -> (Vec<u8>, ada_drain::DrainReport) {
     let report = drain.stop().unwrap();
     (std::fs::read(&path).unwrap(), report)
 }
-
-use std::sync::Arc;
 
 fn read_all(bytes: &[u8]) -> Result<Vec<Block>, CaptureError> {
     let mut reader = CaptureReader::new(bytes)?;

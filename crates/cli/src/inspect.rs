@@ -86,18 +86,14 @@ pub(crate) fn inspect(path: &Path, as_json: bool) -> Result<(), Failure> {
         }
         let timestamps: Vec<u64> = match (block.lane, block.bytes().is_empty()) {
             (_, true) => Vec::new(),
-            (LaneId::Index, false) if block_layout_is::<Event>(block) => {
-                records::<Event>(path, block)?
-                    .iter()
-                    .map(|e| e.timestamp_ns)
-                    .collect()
-            }
-            (LaneId::Detail, false) if block_layout_is::<Detail>(block) => {
-                records::<Detail>(path, block)?
-                    .iter()
-                    .map(|d| d.timestamp_ns)
-                    .collect()
-            }
+            (LaneId::Index, false) if block.holds::<Event>() => records::<Event>(path, block)?
+                .iter()
+                .map(|e| e.timestamp_ns)
+                .collect(),
+            (LaneId::Detail, false) if block.holds::<Detail>() => records::<Detail>(path, block)?
+                .iter()
+                .map(|d| d.timestamp_ns)
+                .collect(),
             _ => Vec::new(),
         };
         for timestamp in timestamps {
@@ -175,10 +171,6 @@ fn lane_name(lane: LaneId) -> &'static str {
     }
 }
 
-fn block_layout_is<T: Record>(block: &Block) -> bool {
-    block.holds::<T>()
-}
-
 /// `ada dump`: every record as one JSON line, with its block's origin.
 pub(crate) fn dump(path: &Path) -> Result<(), Failure> {
     let stdout = std::io::stdout();
@@ -192,12 +184,12 @@ pub(crate) fn dump(path: &Path) -> Result<(), Failure> {
             "sequence": block.sequence,
             "collected": block.kind == BlockKind::Collected,
         });
-        let lines: Vec<serde_json::Value> = if block_layout_is::<Event>(block) {
+        let lines: Vec<serde_json::Value> = if block.holds::<Event>() {
             records::<Event>(path, block)?
                 .iter()
                 .map(|record| json!({"origin": origin, "event": record}))
                 .collect()
-        } else if block_layout_is::<Detail>(block) {
+        } else if block.holds::<Detail>() {
             records::<Detail>(path, block)?
                 .iter()
                 .map(|record| json!({"origin": origin, "detail": record}))
