@@ -174,7 +174,7 @@ pub(crate) fn run(args: &StressArgs, sink: &SinkChoice) -> Result<(), Failure> {
     let events = args.events.unwrap_or(u64::MAX);
     let progress = progress_bar(args.json, duration);
     let start = Instant::now();
-    let refused = std::thread::scope(|s| {
+    let producer_failure = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|thread| {
                 let (tracer, stop) = (&tracer, &stop);
@@ -205,7 +205,7 @@ pub(crate) fn run(args: &StressArgs, sink: &SinkChoice) -> Result<(), Failure> {
     let report = tracer
         .shutdown()
         .map_err(|error| Failure::Violated(format!("drain: {error}")))?;
-    if let Some(reason) = refused {
+    if let Some(reason) = producer_failure {
         return Err(Failure::Violated(reason));
     }
     let summary = summarise(
