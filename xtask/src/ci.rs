@@ -2,8 +2,9 @@
 //! table ends the run; any failure makes the exit status non-zero. Nothing is skipped
 //! silently: a stage that cannot run (a toolchain that will not install, say) fails.
 
-use crate::command::{cargo, exec, toolchain_cargo};
+use crate::command::{cargo, exec, output, toolchain_cargo};
 use crate::toolchain::{NIGHTLY, NO_STD_TARGET, ensure_nightly, ensure_no_std_target, host_triple};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -41,12 +42,17 @@ const CHECKED: &[&str] = &[
 /// Crates whose tests run under the sanitizers besides [`CHECKED`]: the drain, the
 /// capture file, the facade and the CLI (whose tests include a short soak of the whole
 /// pipeline), too many threads, sleeps and file operations to be worth Miri's time.
-const SANITIZED_TOO: &[&str] = &["ada-drain", "ada-capture", "ada", "ada-cli"];
+const SANITIZED_TOO: &[&str] = &["ada-drain", "ada-capture", "ada-trace", "ada-cli"];
 
 type Stage = (&'static str, &'static str, fn() -> Result<(), String>);
 
 const STAGES: &[Stage] = &[
     ("fmt", "formatting (cargo fmt --check)", fmt),
+    (
+        "tidy",
+        "file headers, issue-numbered TODOs, paths the docs name",
+        tidy,
+    ),
     (
         "clippy",
         "clippy, all targets, -D warnings (also under --cfg loom)",
@@ -58,6 +64,11 @@ const STAGES: &[Stage] = &[
         test,
     ),
     ("doc", "rustdoc with -D warnings", doc),
+    (
+        "package",
+        "cargo package: each published crate built from its .crate alone",
+        package,
+    ),
     (
         "no-std",
         "no_std crates built for thumbv7em-none-eabihf",
@@ -148,6 +159,10 @@ fn fmt() -> Result<(), String> {
     exec(cargo().args(["fmt", "--all", "--", "--check"]))
 }
 
+fn tidy() -> Result<(), String> {
+    crate::tidy::run()
+}
+
 fn clippy() -> Result<(), String> {
     exec(
         cargo()
@@ -180,6 +195,79 @@ fn doc() -> Result<(), String> {
             .args(["doc", "--workspace", "--no-deps", "--locked"])
             .env("RUSTDOCFLAGS", "-D warnings"),
     )
+}
+
+/// Packages every crate that is published (not `xtask`, not the benches) as crates.io
+/// would receive it, then builds each one from its `.crate` alone: a file outside the
+/// package or a dependency without a version fails here. Cargo packages the workspace's
+/// members together, in dependency order, resolving their path dependencies through a
+/// local overlay registry, so no `--no-verify` is needed. `--allow-dirty` because the
+/// gate runs before a change is committed (a fresh clone is clean anyway).
+fn package() -> Result<(), String> {
+    forget_unpacked_overlay()?;
+    exec(
+        cargo()
+            .args([
+                "package",
+                "--workspace",
+                "--locked",
+                "--allow-dirty",
+                "--exclude",
+                "xtask",
+                "--exclude",
+                "ada-benches",
+            ])
+            .env("RUSTFLAGS", "-D warnings"),
+    )
+}
+
+/// Removes our packages' sources that an earlier `cargo package` unpacked from its
+/// overlay registry into `$CARGO_HOME/registry/src/`. Cargo (1.95) unpacks a registry
+/// crate once per name and version and never again, so without this a dependent crate
+/// would be verified against the sources of the previous run, not this one's. Only
+/// registries other than crates.io are touched, and only our packages' folders.
+fn forget_unpacked_overlay() -> Result<(), String> {
+    let Some(cargo_home) = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+    else {
+        return Ok(());
+    };
+    let Ok(registries) = std::fs::read_dir(cargo_home.join("registry/src")) else {
+        return Ok(()); // nothing unpacked yet
+    };
+    let metadata = output(cargo().args(["metadata", "--no-deps", "--format-version", "1"]))?;
+    let metadata: serde_json::Value = serde_json::from_str(&metadata)
+        .map_err(|error| format!("reading cargo metadata: {error}"))?;
+    let packages: Vec<String> = metadata["packages"]
+        .as_array()
+        .ok_or("cargo metadata has no package list")?
+        .iter()
+        .filter_map(|package| {
+            Some(format!(
+                "{}-{}",
+                package["name"].as_str()?,
+                package["version"].as_str()?
+            ))
+        })
+        .collect();
+    for registry in registries.flatten() {
+        let registry = registry.path();
+        let crates_io = registry
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with("index.crates.io-"));
+        if crates_io {
+            continue;
+        }
+        for package in &packages {
+            let unpacked = registry.join(package);
+            if unpacked.is_dir() {
+                std::fs::remove_dir_all(&unpacked)
+                    .map_err(|error| format!("removing {}: {error}", unpacked.display()))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn no_std() -> Result<(), String> {

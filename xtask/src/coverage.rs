@@ -26,8 +26,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if output(cargo().args(["llvm-cov", "--version"])).is_err() {
         exec(cargo().args(["install", "cargo-llvm-cov", "--locked"]))?;
     }
-    // The parts binary's demos and the benches are not what coverage is about; the
-    // xtask is tooling.
+    // The benches are not what coverage is about; the xtask is tooling.
     exec(cargo().args([
         "llvm-cov",
         "--workspace",

@@ -18,6 +18,7 @@ mod coverage;
 mod mutants;
 mod scaling;
 mod soak;
+mod tidy;
 mod toolchain;
 
 use std::process::ExitCode;
@@ -26,8 +27,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci [--only STAGE]   run the gate: fmt, clippy, test, doc, no-std, loom, soak, miri,
-                      tsan, asan
+  ci [--only STAGE]   run the gate: fmt, tidy, clippy, test, doc, package, no-std,
+                      loom, soak, miri, tsan, asan
   bench [--quick] [--bench NAME] [--report-only]
                       run the criterion benches (or one) and write docs/benchmarks.md
                       (--report-only: rewrite it from the last results)

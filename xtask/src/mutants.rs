@@ -1,185 +1,230 @@
-//! Ordering mutants: each weakens one memory ordering of a protocol (or, for the submit
-//! queue, undoes the fix loom found in its emptiness test, or replaces the head claim's
-//! compare-and-swap by a plain store) and must make a loom model fail. This is how the gate shows that the models check the orderings the
-//! protocol doc claims, rather than passing on anything.
+//! Ordering mutants: each weakens one memory ordering of a protocol (or undoes a fix:
+//! the submit queue's signed emptiness test, its head claim by compare-and-swap, a
+//! wake-up fence, the drain's final passes) and must make a loom model fail. This is how
+//! the gate shows that the models check the orderings the protocol doc claims, rather
+//! than passing on anything.
+//!
+//! A mutant is found by code, not by comment text. A line comment `// mutant: <id>`
+//! sits directly above the statement to mutate; the table below gives, per id, the
+//! package, the model, and a short snippet of code (`original`) that becomes `mutated`
+//! at its first occurrence in that statement. The statement runs from the line below
+//! the marker to the first line that ends with `;`, `{` or `}` (at most
+//! `STATEMENT_LINES` lines). Before anything runs, every id must be found exactly once,
+//! in its package's `src/`, with its snippet in the statement below, and every marker in
+//! the workspace must have an entry here.
 //!
 //! The workspace is copied to `target/mutants/workspace` and each mutant edits the copy,
 //! so the real sources are never touched (an interrupted run leaves nothing behind).
 
-use crate::command::{cargo, root};
+use crate::command::{cargo, output, root};
 use std::path::{Path, PathBuf};
 
-/// One weakened ordering: in `file`, the unique occurrence of `original` becomes
-/// `mutated`; running `model` of `package` under loom must then fail.
+/// One mutant: the statement below the marker `// mutant: {id}` in `package` has its
+/// first `original` replaced by `mutated`; running `model` of `package` under loom must
+/// then fail.
 struct Mutant {
+    id: &'static str,
     package: &'static str,
-    file: &'static str,
+    model: &'static str,
     original: &'static str,
     mutated: &'static str,
-    model: &'static str,
 }
 
 const MUTANTS: &[Mutant] = &[
     Mutant {
+        id: "ring_buffer.append_publish",
         package: "ada-ring-buffer",
-        file: "crates/ring-buffer/src/lib.rs",
-        original: "self.ring.committed.store(len + 1, Ordering::Release);",
-        mutated: "self.ring.committed.store(len + 1, Ordering::Relaxed);",
         model: "loom__append_vs_concurrent_read",
+        original: "Ordering::Release",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "ring_buffer.read_acquire",
         package: "ada-ring-buffer",
-        file: "crates/ring-buffer/src/lib.rs",
-        original: "let committed = self.ring.committed.load(Ordering::Acquire);\n        // SAFETY: `consumed <= committed",
-        mutated: "let committed = self.ring.committed.load(Ordering::Relaxed);\n        // SAFETY: `consumed <= committed",
         model: "loom__append_vs_concurrent_read",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "spsc.push_publish",
         package: "ada-spsc",
-        file: "crates/spsc/src/lib.rs",
-        original: "queue.producer.tail.store(self.tail, Ordering::Release);\n        Ok(())",
-        mutated: "queue.producer.tail.store(self.tail, Ordering::Relaxed);\n        Ok(())",
         model: "loom__push_pop_with_wraparound",
+        original: "Ordering::Release",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "spsc.pop_publish",
         package: "ada-spsc",
-        file: "crates/spsc/src/lib.rs",
-        original: "queue.consumer.head.store(self.head, Ordering::Release);\n        Some(value)",
-        mutated: "queue.consumer.head.store(self.head, Ordering::Relaxed);\n        Some(value)",
         model: "loom__push_pop_with_wraparound",
+        original: "Ordering::Release",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "spsc.producer_sees_head",
         package: "ada-spsc",
-        file: "crates/spsc/src/lib.rs",
-        original: "self.cached_head = queue.consumer.head.load(Ordering::Acquire);",
-        mutated: "self.cached_head = queue.consumer.head.load(Ordering::Relaxed);",
         model: "loom__push_pop_with_wraparound",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "spsc.consumer_sees_tail",
         package: "ada-spsc",
-        file: "crates/spsc/src/lib.rs",
-        original: "self.cached_tail = queue.producer.tail.load(Ordering::Acquire);",
-        mutated: "self.cached_tail = queue.producer.tail.load(Ordering::Relaxed);",
         model: "loom__push_pop_with_wraparound",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "ring_pool.submit_publish",
         package: "ada-ring-pool",
-        file: "crates/ring-pool/src/submit.rs",
-        original: "self.tail.store(tail.wrapping_add(1), Ordering::Release);",
-        mutated: "self.tail.store(tail.wrapping_add(1), Ordering::Relaxed);",
         model: "loom__swap_vs_recycle",
+        original: "Ordering::Release",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "ring_pool.claim_sees_submit",
         package: "ada-ring-pool",
-        file: "crates/ring-pool/src/submit.rs",
-        original: "let tail = self.tail.load(Ordering::Acquire);\n            // Signed",
-        mutated: "let tail = self.tail.load(Ordering::Relaxed);\n            // Signed",
         model: "loom__swap_vs_recycle",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "ring_pool.activate_swap",
         package: "ada-ring-pool",
-        file: "crates/ring-pool/src/lane.rs",
-        original: "let previous = self.active.swap(next, Ordering::AcqRel);",
-        mutated: "let previous = self.active.swap(next, Ordering::Relaxed);",
         model: "loom__reclaim_of_a_pinned_ring",
+        original: "Ordering::AcqRel",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "ring_pool.pin_claim",
         package: "ada-ring-pool",
-        file: "crates/ring-pool/src/lane.rs",
-        original: ".compare_exchange(word, pinned, Ordering::AcqRel, Ordering::Relaxed)",
-        mutated: ".compare_exchange(word, pinned, Ordering::Relaxed, Ordering::Relaxed)",
         model: "loom__reclaim_of_a_pinned_ring",
+        original: "Ordering::AcqRel",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "ring_pool.pin_end_publish",
         package: "ada-ring-pool",
-        file: "crates/ring-pool/src/lane.rs",
-        original: "drain.pins_ended.store(self.epoch, Ordering::Release);",
-        mutated: "drain.pins_ended.store(self.epoch, Ordering::Relaxed);",
         model: "loom__reclaim_of_a_pinned_ring",
+        original: "Ordering::Release",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "ring_pool.reclaim_sees_pin_end",
         package: "ada-ring-pool",
-        file: "crates/ring-pool/src/lane.rs",
-        original: "epoch_ended(self.drain.pins_ended.load(Ordering::Acquire), epoch)",
-        mutated: "epoch_ended(self.drain.pins_ended.load(Ordering::Relaxed), epoch)",
         model: "loom__reclaim_of_a_pinned_ring",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "ring_pool.claim_empty_test",
         package: "ada-ring-pool",
-        file: "crates/ring-pool/src/submit.rs",
-        original: "if (tail.wrapping_sub(head) as isize) <= 0 {",
-        mutated: "if tail == head {",
         model: "loom__drop_oldest_reclaim_vs_drain_claim",
+        original: "(tail.wrapping_sub(head) as isize) <= 0",
+        mutated: "tail == head",
     },
     Mutant {
+        id: "ring_pool.claim_by_cas",
         package: "ada-ring-pool",
-        file: "crates/ring-pool/src/submit.rs",
-        original: "            match self.head.compare_exchange_weak(",
-        mutated: "            // The claim removed: take the entry with a plain store.\n            self.head.store(head.wrapping_add(1), Ordering::Relaxed);\n            return Some(ring);\n            #[allow(unreachable_code)]\n            match self.head.compare_exchange_weak(",
         model: "loom__drop_oldest_reclaim_vs_drain_claim",
+        // The producer advancing the drain's index with a plain store: the original C
+        // system's mistake.
+        original: "match self.head.compare_exchange_weak(",
+        mutated: "self.head.store(head.wrapping_add(1), Ordering::Relaxed);\n            \
+                  return Some(ring);\n            \
+                  #[allow(unreachable_code)]\n            \
+                  match self.head.compare_exchange_weak(",
     },
     Mutant {
+        id: "thread_registry.active_publish",
         package: "ada-thread-registry",
-        file: "crates/thread-registry/src/lib.rs",
-        original: ".store(generation << 2 | ACTIVE, Ordering::Release);",
-        mutated: ".store(generation << 2 | ACTIVE, Ordering::Relaxed);",
         model: "loom__register_retire_enumerate_and_reuse",
+        original: "Ordering::Release",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "thread_registry.bit_release",
         package: "ada-thread-registry",
-        file: "crates/thread-registry/src/lib.rs",
-        original: "registry.occupied[self.slot / BITS].fetch_and(!bit, Ordering::Release);",
-        mutated: "registry.occupied[self.slot / BITS].fetch_and(!bit, Ordering::Relaxed);",
         model: "loom__register_retire_enumerate_and_reuse",
+        original: "Ordering::Release",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "thread_registry.bit_claim",
         package: "ada-thread-registry",
-        file: "crates/thread-registry/src/lib.rs",
-        original: "                    Ordering::Acquire,\n                    Ordering::Relaxed,\n                ) {\n                    Ok(_) => return Some(word_index * BITS + bit),",
-        mutated: "                    Ordering::Relaxed,\n                    Ordering::Relaxed,\n                ) {\n                    Ok(_) => return Some(word_index * BITS + bit),",
         model: "loom__register_retire_enumerate_and_reuse",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "thread_registry.wake_fence",
         package: "ada-thread-registry",
-        file: "crates/thread-registry/src/lib.rs",
-        original: "sync::fence(Ordering::SeqCst);\n        if self.drain_parked.load(Ordering::Relaxed) {",
-        mutated: "if self.drain_parked.load(Ordering::Relaxed) {",
         model: "loom__submit_and_retire_vs_park",
+        original: "sync::fence(Ordering::SeqCst);",
+        mutated: "",
     },
     Mutant {
+        id: "thread_registry.park_fence",
         package: "ada-thread-registry",
-        file: "crates/thread-registry/src/lib.rs",
-        original: "sync::fence(Ordering::SeqCst);\n        if !self.has_work() {",
-        mutated: "if !self.has_work() {",
         model: "loom__submit_and_retire_vs_park",
+        original: "sync::fence(Ordering::SeqCst);",
+        mutated: "",
     },
     Mutant {
+        id: "drain.final_passes",
         package: "ada-drain",
-        file: "crates/drain/src/control.rs",
-        original: "for _ in 0..FINAL_PASSES {",
-        mutated: "for _ in 0..0 {",
         model: "loom__stop_vs_submit_vs_park",
+        original: "0..FINAL_PASSES",
+        mutated: "0..0",
     },
 ];
 
-/// Runs every mutant; an error names each mutant the models did not catch.
+/// What a marker line starts with (after indentation).
+const MARKER: &str = "// mutant:";
+
+/// The most lines a marked statement may span.
+const STATEMENT_LINES: usize = 8;
+
+/// A Rust source file of a workspace package.
+struct Source {
+    package: String,
+    /// Relative to the workspace root.
+    path: PathBuf,
+    text: String,
+}
+
+/// Where a mutant applies: `original` starts at byte `offset` of `path`.
+#[derive(Debug, PartialEq, Eq)]
+struct Site {
+    path: PathBuf,
+    offset: usize,
+}
+
+/// Runs every mutant; an error names each mutant the models did not catch, or every
+/// marker and table entry that do not match.
 pub fn run() -> Result<(), String> {
+    let sources = workspace_sources()?;
+    let sites = locate(MUTANTS, &sources).map_err(|problems| {
+        format!(
+            "mutant markers and xtask/src/mutants.rs disagree:\n  {}",
+            problems.join("\n  ")
+        )
+    })?;
     let copy = root().join("target/mutants/workspace");
     let _ = std::fs::remove_dir_all(&copy);
     copy_tree(&root(), &copy).map_err(|error| format!("copying the workspace: {error}"))?;
     let mut survivors = Vec::new();
-    for mutant in MUTANTS {
-        let path = copy.join(mutant.file);
-        let pristine = std::fs::read_to_string(root().join(mutant.file))
-            .map_err(|error| format!("reading {}: {error}", mutant.file))?;
-        if pristine.matches(mutant.original).count() != 1 {
-            return Err(format!(
-                "mutant for {} no longer matches exactly once: `{}`",
-                mutant.file,
-                mutant.original.lines().next().unwrap_or_default()
-            ));
-        }
-        std::fs::write(&path, pristine.replacen(mutant.original, mutant.mutated, 1))
+    for (mutant, site) in MUTANTS.iter().zip(&sites) {
+        let path = copy.join(&site.path);
+        let pristine = std::fs::read_to_string(root().join(&site.path))
+            .map_err(|error| format!("reading {}: {error}", site.path.display()))?;
+        let end = site.offset + mutant.original.len();
+        let mutated = format!(
+            "{}{}{}",
+            &pristine[..site.offset],
+            mutant.mutated,
+            &pristine[end..]
+        );
+        std::fs::write(&path, mutated)
             .map_err(|error| format!("writing {}: {error}", path.display()))?;
         let output = cargo()
             .current_dir(&copy)
@@ -200,14 +245,15 @@ pub fn run() -> Result<(), String> {
             .map_err(|error| format!("restoring {}: {error}", path.display()))?;
         let text = String::from_utf8_lossy(&output.stdout);
         let caught = !output.status.success() && text.contains("test result: FAILED");
-        let label = mutant.mutated.lines().next().unwrap_or_default().trim();
         println!(
-            "    mutant {} `{label}`: {}",
-            mutant.package,
+            "    mutant {} (`{}` → `{}`): {}",
+            mutant.id,
+            mutant.original,
+            mutant.mutated.lines().next().unwrap_or_default().trim(),
             if caught { "caught" } else { "NOT caught" }
         );
         if !caught {
-            survivors.push(format!("{} `{label}`", mutant.package));
+            survivors.push(mutant.id);
         }
     }
     if survivors.is_empty() {
@@ -215,9 +261,203 @@ pub fn run() -> Result<(), String> {
     } else {
         Err(format!(
             "loom models did not catch: {}",
-            survivors.join("; ")
+            survivors.join(", ")
         ))
     }
+}
+
+/// Every `src/**/*.rs` file of every workspace package, from `cargo metadata`.
+fn workspace_sources() -> Result<Vec<Source>, String> {
+    let metadata = output(cargo().args(["metadata", "--no-deps", "--format-version", "1"]))?;
+    let metadata: serde_json::Value = serde_json::from_str(&metadata)
+        .map_err(|error| format!("reading cargo metadata: {error}"))?;
+    let packages = metadata["packages"]
+        .as_array()
+        .ok_or("cargo metadata has no package list")?;
+    let root = root();
+    let mut sources = Vec::new();
+    for package in packages {
+        let (Some(name), Some(manifest)) =
+            (package["name"].as_str(), package["manifest_path"].as_str())
+        else {
+            return Err(format!(
+                "cargo metadata: a package without name or manifest: {package}"
+            ));
+        };
+        let manifest = Path::new(manifest);
+        let directory = manifest
+            .parent()
+            .and_then(|directory| directory.strip_prefix(&root).ok())
+            .ok_or_else(|| format!("{name}: {} is outside the workspace", manifest.display()))?;
+        let mut files = Vec::new();
+        rust_files(&root.join(directory).join("src"), &mut files)
+            .map_err(|error| format!("listing {name}'s sources: {error}"))?;
+        for file in files {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|error| format!("reading {}: {error}", file.display()))?;
+            let path = file
+                .strip_prefix(&root)
+                .map_err(|_| format!("{} is outside the workspace", file.display()))?
+                .to_path_buf();
+            sources.push(Source {
+                package: name.to_owned(),
+                path,
+                text,
+            });
+        }
+    }
+    Ok(sources)
+}
+
+/// The `.rs` files under `directory`, recursively, in a stable order.
+fn rust_files(directory: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries = std::fs::read_dir(directory)?.collect::<Result<Vec<_>, _>>()?;
+    entries.sort_by_key(std::fs::DirEntry::path);
+    for entry in entries {
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            rust_files(&path, files)?;
+        } else if path.extension().is_some_and(|extension| extension == "rs") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A `// mutant: <id>` line: the source and the line's index.
+struct Marker<'s> {
+    id: &'s str,
+    source: &'s Source,
+    line: usize,
+}
+
+impl Marker<'_> {
+    fn position(&self) -> String {
+        format!("{}:{}", self.source.path.display(), self.line + 1)
+    }
+}
+
+/// Finds each mutant's site, or lists every problem: an id without a marker, with two,
+/// in another package, or without its snippet in the statement below; a marker without
+/// an entry, or not directly above code.
+fn locate(mutants: &[Mutant], sources: &[Source]) -> Result<Vec<Site>, Vec<String>> {
+    let mut problems = Vec::new();
+    let markers: Vec<Marker<'_>> = sources
+        .iter()
+        .flat_map(|source| {
+            source
+                .text
+                .lines()
+                .enumerate()
+                .filter_map(move |(line, text)| {
+                    let id = text.trim_start().strip_prefix(MARKER)?.trim();
+                    Some(Marker { id, source, line })
+                })
+        })
+        .collect();
+    for (index, mutant) in mutants.iter().enumerate() {
+        if mutants[..index]
+            .iter()
+            .any(|earlier| earlier.id == mutant.id)
+        {
+            problems.push(format!("mutant `{}` is in the table twice", mutant.id));
+        }
+    }
+    for marker in &markers {
+        if !mutants.iter().any(|mutant| mutant.id == marker.id) {
+            problems.push(format!(
+                "marker `{}` at {} has no entry in xtask/src/mutants.rs",
+                marker.id,
+                marker.position()
+            ));
+        }
+    }
+    let mut sites = Vec::new();
+    for mutant in mutants {
+        let found: Vec<&Marker<'_>> = markers
+            .iter()
+            .filter(|marker| marker.id == mutant.id)
+            .collect();
+        let [marker] = found.as_slice() else {
+            let places: Vec<String> = found.iter().map(|marker| marker.position()).collect();
+            problems.push(if places.is_empty() {
+                format!(
+                    "mutant `{}`: no `{MARKER} {}` line in {}'s src/",
+                    mutant.id, mutant.id, mutant.package
+                )
+            } else {
+                format!(
+                    "mutant `{}`: marked {} times ({})",
+                    mutant.id,
+                    places.len(),
+                    places.join(", ")
+                )
+            });
+            continue;
+        };
+        if marker.source.package != mutant.package {
+            problems.push(format!(
+                "mutant `{}`: marked at {}, in {}, but the table says {}",
+                mutant.id,
+                marker.position(),
+                marker.source.package,
+                mutant.package
+            ));
+            continue;
+        }
+        match statement_site(marker, mutant.original) {
+            Ok(offset) => sites.push(Site {
+                path: marker.source.path.clone(),
+                offset,
+            }),
+            Err(problem) => problems.push(format!(
+                "mutant `{}` at {}: {problem}",
+                mutant.id,
+                marker.position()
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(sites)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The byte offset of `original`'s first occurrence in the statement below `marker`.
+fn statement_site(marker: &Marker<'_>, original: &str) -> Result<usize, String> {
+    let text = &marker.source.text;
+    // Byte offset of each line's start (`lines()` drops `\n` and `\r\n` alike).
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        starts.push(offset);
+        offset += line.len();
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let first = marker.line + 1;
+    let Some(code) = lines.get(first) else {
+        return Err("the marker is the file's last line".to_owned());
+    };
+    let code = code.trim_start();
+    if code.is_empty() || code.starts_with("//") {
+        return Err("the line below the marker is not code".to_owned());
+    }
+    let last = (first..lines.len().min(first + STATEMENT_LINES))
+        .find(|&line| lines[line].trim_end().ends_with([';', '{', '}']))
+        .unwrap_or_else(|| lines.len().min(first + STATEMENT_LINES) - 1);
+    let start = starts[first];
+    let end = starts[last] + lines[last].len();
+    text[start..end]
+        .find(original)
+        .map(|found| start + found)
+        .ok_or_else(|| {
+            format!(
+                "`{original}` is not in the statement below the marker (lines {}-{})",
+                first + 1,
+                last + 1
+            )
+        })
 }
 
 /// Copies `from` into `to`, leaving out `target` and `.git`.
@@ -237,4 +477,114 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(non_snake_case)]
+    use super::*;
+
+    fn source(package: &str, text: &str) -> Source {
+        Source {
+            package: package.to_owned(),
+            path: PathBuf::from(format!("crates/{package}/src/lib.rs")),
+            text: text.to_owned(),
+        }
+    }
+
+    fn mutant(id: &'static str, original: &'static str) -> Mutant {
+        Mutant {
+            id,
+            package: "p",
+            model: "loom__m",
+            original,
+            mutated: "Ordering::Relaxed",
+        }
+    }
+
+    const CODE: &str = "fn f() {\n    // Release: why.\n    // mutant: p.store\n    x\n        .store(1, Ordering::Release);\n    y.store(2, Ordering::Release);\n}\n";
+
+    #[test]
+    fn locate__marker_above_multi_line_statement__then_first_snippet_in_it() {
+        let sources = [source("p", CODE)];
+        let sites = locate(&[mutant("p.store", "Ordering::Release")], &sources).unwrap();
+        let offset = CODE.find("Ordering::Release").unwrap();
+        assert_eq!(sites[0].offset, offset);
+    }
+
+    #[test]
+    fn locate__snippet_only_after_the_statement__then_refused() {
+        let text = CODE.replace(
+            ".store(1, Ordering::Release);",
+            ".store(1, Ordering::SeqCst);",
+        );
+        let problems = locate(
+            &[mutant("p.store", "Ordering::Release")],
+            &[source("p", &text)],
+        )
+        .unwrap_err();
+        assert!(
+            problems[0].contains("is not in the statement"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn locate__id_missing_twice_or_unlisted__then_each_named() {
+        let twice = format!("{CODE}{CODE}");
+        let problems = locate(
+            &[
+                mutant("p.store", "Ordering::Release"),
+                mutant("p.gone", "x"),
+            ],
+            &[
+                source("p", &twice),
+                source("q", "// mutant: q.stray\nfn g() {}\n"),
+            ],
+        )
+        .unwrap_err();
+        let all = problems.join("\n");
+        assert!(all.contains("`p.store`: marked 2 times"), "{all}");
+        assert!(
+            all.contains("`p.gone`: no `// mutant: p.gone` line"),
+            "{all}"
+        );
+        assert!(all.contains("marker `q.stray`"), "{all}");
+    }
+
+    #[test]
+    fn locate__marker_in_another_package__then_refused() {
+        let problems = locate(
+            &[mutant("p.store", "Ordering::Release")],
+            &[source("q", CODE)],
+        )
+        .unwrap_err();
+        assert!(problems[0].contains("the table says p"), "{problems:?}");
+    }
+
+    #[test]
+    fn locate__marker_above_a_comment__then_refused() {
+        let text = "// mutant: p.store\n// not code\nx.store(1, Ordering::Release);\n";
+        let problems = locate(
+            &[mutant("p.store", "Ordering::Release")],
+            &[source("p", text)],
+        )
+        .unwrap_err();
+        assert!(problems[0].contains("not code"), "{problems:?}");
+    }
+
+    #[test]
+    fn mutants__table__then_ids_unique_and_snippets_change_code() {
+        for (index, mutant) in MUTANTS.iter().enumerate() {
+            assert!(
+                MUTANTS[..index]
+                    .iter()
+                    .all(|earlier| earlier.id != mutant.id),
+                "{} twice",
+                mutant.id
+            );
+            assert_ne!(mutant.original, mutant.mutated, "{}", mutant.id);
+            assert!(mutant.model.starts_with("loom__"), "{}", mutant.id);
+        }
+    }
 }

@@ -8,7 +8,7 @@
 //!
 //! ```toml
 //! [dependencies]
-//! ada = "0.1"
+//! ada-trace = "0.1"   # the package; the library is `ada`
 //! ```
 //!
 //! ```
@@ -62,8 +62,8 @@
 //! | [`spsc`] | `ada-spsc` | the bounded single-producer single-consumer queue |
 //! | [`ring_pool`] | `ada-ring-pool` | a thread's lane: rings, swap, exhaustion policy, marks |
 //! | [`registry`] | `ada-thread-registry` | slots, registration, retirement, wake-up |
-//! | [`drain`] | `ada-drain` | the drain thread, sinks, the report |
-//! | [`metrics`] | `ada-metrics` | counter snapshots and conservation |
+//! | [`drain`] | `ada-drain` | the drain thread, sinks, the report, the drain's metrics (`DrainSnapshot`, `Histogram`, `fairness_index`) |
+//! | [`metrics`] | `ada-metrics` | lane counter snapshots (`LaneSnapshot`, `DropCounts`) and conservation |
 //! | [`capture`] | `ada-capture` | the capture file and its reader |
 #![warn(missing_docs)]
 
@@ -82,14 +82,14 @@ pub use ada_spsc as spsc;
 pub use ada_thread_registry as registry;
 
 pub use ada_capture::FileSink;
-pub use ada_drain::{DrainConfig, DrainReport, NullSink, Sink};
+pub use ada_drain::{DrainConfig, DrainReport, DrainSnapshot, NullSink, Sink};
 pub use ada_ring_pool::{ExhaustionPolicy, LaneConfig, LaneMode};
 pub use ada_thread_registry::{RegisterError, ThreadHandle};
 
 #[cfg(test)]
 mod tests;
 
-/// The workspace README's example, compiled and run as a doc test.
-#[doc = include_str!("../../../README.md")]
+/// The crate README's example (the one crates.io shows), compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;

@@ -1,3 +1,6 @@
+//! Unit tests of the facade: the builder's validation, thread-local and explicit
+//! emitting, marks, flush, snapshot and the shutdown report.
+
 #![allow(non_snake_case)]
 
 use super::*;

@@ -1,8 +1,7 @@
 //! The tracer: one registry, one drain thread, one sink.
 
 use crate::event::{Detail, Event};
-use ada_drain::{Drain, DrainConfig, DrainError, DrainReport, NullSink, Sink};
-use ada_metrics::DrainSnapshot;
+use ada_drain::{Drain, DrainConfig, DrainError, DrainReport, DrainSnapshot, NullSink, Sink};
 use ada_ring_pool::{LaneConfig, MarkError};
 use ada_thread_registry::{RegisterError, Registry, RegistryConfig, RegistryError, ThreadHandle};
 use std::fmt;
@@ -206,10 +205,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Tracer<I, D> {
     /// # Errors
     /// As [`index`](Self::index).
     pub fn mark(&self) -> Result<(), RegisterError> {
-        self.registry.with_local(|handle| {
-            handle.detail_lane().mark();
-            handle.wake_drain();
-        })
+        self.registry.with_local(ThreadHandle::mark)
     }
 
     /// Opens a marked region on the calling thread's detail lane (nestable).
@@ -219,7 +215,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Tracer<I, D> {
     /// the lane is not a flight recorder or the region is nested too deep.
     pub fn mark_push(&self) -> Result<(), MarkFailure> {
         self.registry
-            .with_local(|handle| handle.detail_lane().mark_push())
+            .with_local(ThreadHandle::mark_push)
             .map_err(MarkFailure::Register)?
             .map_err(MarkFailure::Mark)
     }
@@ -231,11 +227,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Tracer<I, D> {
     /// region.
     pub fn mark_pop(&self) -> Result<(), MarkFailure> {
         self.registry
-            .with_local(|handle| {
-                let outcome = handle.detail_lane().mark_pop();
-                handle.wake_drain();
-                outcome
-            })
+            .with_local(ThreadHandle::mark_pop)
             .map_err(MarkFailure::Register)?
             .map(|_| ())
             .map_err(MarkFailure::Mark)
@@ -247,9 +239,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Tracer<I, D> {
     /// As [`index`](Self::index).
     pub fn flush(&self) -> Result<(), RegisterError> {
         self.registry.with_local(|handle| {
-            handle.index_lane().flush();
-            handle.detail_lane().flush();
-            handle.wake_drain();
+            handle.flush();
         })
     }
 

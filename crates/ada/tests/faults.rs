@@ -1,8 +1,9 @@
-#![allow(non_snake_case)]
 //! Fault injection through the facade: a sink that panics, fails, or blocks for
 //! seconds; a registry full while threads keep arriving; shutdown while threads are
 //! mid-burst; a thread that exits while the drain holds one of its rings. In each the
 //! process survives, the report names the cause, and every event is accounted for.
+
+#![allow(non_snake_case)]
 
 use ada::drain::{ClosureSink, CollectingSink, Delivery, SinkError};
 use ada::{DrainReport, ExhaustionPolicy, LaneConfig, LaneMode, RegisterError, TracerBuilder};

@@ -1,3 +1,6 @@
+//! Unit tests of the capture file: the sink's blocks and the reader's validation of
+//! every byte.
+
 #![allow(non_snake_case)]
 
 use super::*;

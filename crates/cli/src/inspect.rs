@@ -1,6 +1,6 @@
 //! Reading capture files: `ada inspect`, `ada dump`, `ada export --chrome`.
 
-use crate::stress::Failure;
+use crate::error::Failure;
 use ada::capture::{Block, BlockKind, CaptureReader, LaneId, Record};
 use ada::ring_buffer::RingFlags;
 use ada::{Detail, Event, EventKind};
@@ -16,10 +16,12 @@ fn for_each_block(
     path: &Path,
     mut f: impl FnMut(&Block) -> Result<(), Failure>,
 ) -> Result<ada::capture::FileHeader, Failure> {
-    let usage =
-        |error: ada::capture::CaptureError| Failure::Usage(format!("{}: {error}", path.display()));
-    let mut reader = CaptureReader::open(path).map_err(usage)?;
-    while let Some(block) = reader.next_block().map_err(usage)? {
+    let invalid = |source| Failure::Capture {
+        path: path.to_owned(),
+        source,
+    };
+    let mut reader = CaptureReader::open(path).map_err(invalid)?;
+    while let Some(block) = reader.next_block().map_err(invalid)? {
         f(&block)?;
     }
     Ok(reader.header().clone())
@@ -27,9 +29,10 @@ fn for_each_block(
 
 /// The records of a block as `T`, or a usage error naming the file.
 fn records<T: Record>(path: &Path, block: &Block) -> Result<Vec<T>, Failure> {
-    block
-        .records::<T>()
-        .map_err(|error| Failure::Usage(format!("{}: {error}", path.display())))
+    block.records::<T>().map_err(|source| Failure::Capture {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// One registration's lane, as `inspect` sums it up.
@@ -198,13 +201,11 @@ pub(crate) fn dump(path: &Path) -> Result<(), Failure> {
             vec![json!({"origin": origin, "bytes": hex(block.bytes())})]
         };
         for line in lines {
-            writeln!(out, "{line}")
-                .map_err(|error| Failure::Usage(format!("writing stdout: {error}")))?;
+            writeln!(out, "{line}").map_err(Failure::stdout)?;
         }
         Ok(())
     })?;
-    out.flush()
-        .map_err(|error| Failure::Usage(format!("writing stdout: {error}")))
+    out.flush().map_err(Failure::stdout)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -252,16 +253,20 @@ pub(crate) fn export_chrome(path: &Path, out: &Path) -> Result<u64, Failure> {
             "args": {"name": name}}),
         );
     }
-    let file = File::create(out)
-        .map_err(|error| Failure::Usage(format!("cannot create {}: {error}", out.display())))?;
+    let file = File::create(out).map_err(|source| Failure::Create {
+        path: out.to_owned(),
+        source,
+    })?;
+    let written = |source| Failure::Write {
+        to: out.display().to_string(),
+        source,
+    };
     let mut writer = BufWriter::new(file);
     serde_json::to_writer(
         &mut writer,
         &json!({"traceEvents": events, "displayTimeUnit": "ns"}),
     )
-    .map_err(|error| Failure::Usage(format!("writing {}: {error}", out.display())))?;
-    writer
-        .flush()
-        .map_err(|error| Failure::Usage(format!("writing {}: {error}", out.display())))?;
+    .map_err(|error| written(error.into()))?;
+    writer.flush().map_err(written)?;
     Ok(count)
 }

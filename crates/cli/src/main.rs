@@ -1,25 +1,41 @@
 //! `ada`: the main job. With no arguments it runs the default workload, one producer
 //! thread per core writing 32-byte index records and marked detail records through the
 //! whole pipeline for a few seconds, and prints the report. Subcommands run the workload
-//! with other settings, capture it to a file, read capture files back, and exercise the
-//! parts one at a time.
+//! with other settings, capture it to a file, read capture files back, soak the
+//! pipeline, and measure the drain's idle CPU. Everything goes through the facade `ada`.
 //!
 //! Exit status: 0 when every event is accounted for, 1 when an invariant broke, 2 for
 //! usage, configuration or input errors (with a message that says what to fix).
 
+mod error;
+mod idle;
 mod inspect;
-mod parts;
 mod soak;
 mod stress;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, FromArgMatches, Parser, Subcommand};
+use error::Failure;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use stress::{Failure, SinkChoice};
+use stress::SinkChoice;
 
-/// ada: per-thread trace lanes, one drain thread, nothing lost uncounted.
+/// What `--help` says after the commands.
+const AFTER_HELP: &str = "\
+Exit status:
+  0  every event accounted for
+  1  an invariant broke (an event unaccounted for, a failed drain or producer)
+  2  usage, configuration or input error";
+
+/// What `--help` says before the commands.
+const ABOUT: &str = "\
+ada: per-thread trace lanes, one drain thread, nothing lost uncounted.
+
+With no command, `ada` runs the main job: `ada stress` with its defaults (one producer
+thread per core for 3 seconds, drop-oldest, null sink), then prints the report.";
+
+/// The command line: a command, or none for the main job.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(name = "ada", version, about = ABOUT, long_about = None, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -28,7 +44,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Producer threads write through the whole pipeline; reports throughput, losses by
-    /// cause and conservation.
+    /// cause and conservation (what `ada` alone runs, with the defaults).
     Stress(stress::StressCommand),
     /// The stress workload captured to a file.
     Record(stress::RecordCommand),
@@ -48,31 +64,26 @@ enum Command {
     },
     /// Converts a capture file for other tools.
     Export {
-        /// Write the Chrome trace event format (opens in the Perfetto UI).
+        /// The capture file to convert, written as the Chrome trace event format (opens
+        /// in the Perfetto UI).
         #[arg(long, value_name = "FILE")]
         chrome: PathBuf,
         /// The output file.
-        #[arg(short, long)]
+        #[arg(short, long, value_name = "FILE")]
         out: PathBuf,
     },
     /// Churn, bursts, marks, both policies and a stalling, failing sink, with every
     /// record checked for integrity, order and conservation (`cargo xtask soak`).
     Soak(soak::SoakArgs),
-    /// Moves values from a producer thread to a consumer thread through an ada-spsc queue.
-    Spsc(parts::SpscArgs),
-    /// Fills an ada-ring-buffer with 32-byte records while another thread reads them.
-    Ring(parts::RingArgs),
-    /// Runs a lane (ring pool) with a producer and a drain thread; reports swap latency
-    /// percentiles, losses, conservation and the memory of the default lane set.
-    Lane(parts::LaneArgs),
     /// Measures the drain thread's CPU use while registered threads are idle.
-    Idle(parts::IdleArgs),
+    Idle(idle::IdleArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => stress::run(&default_workload(), &SinkChoice::Null),
+        None => defaults::<stress::StressCommand>()
+            .and_then(|command| stress::run(&command.workload, &command.sink)),
         Some(Command::Stress(command)) => stress::run(&command.workload, &command.sink),
         Some(Command::Record(command)) => {
             stress::run(&command.workload, &SinkChoice::File(command.out.clone())).map(|()| {
@@ -89,33 +100,45 @@ fn main() -> ExitCode {
             })
         }
         Some(Command::Soak(args)) => soak::run(&args),
-        Some(Command::Spsc(args)) => parts::spsc(&args).map_err(Failure::Violated),
-        Some(Command::Ring(args)) => parts::ring(&args).map_err(Failure::Violated),
-        Some(Command::Lane(args)) => parts::lane(&args).map_err(Failure::Violated),
-        Some(Command::Idle(args)) => parts::idle(&args).map_err(Failure::Violated),
+        Some(Command::Idle(args)) => idle::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Violated(message)) => {
-            eprintln!("ada: {message}");
-            ExitCode::from(1)
-        }
-        Err(Failure::Usage(message)) => {
-            eprintln!("ada: {message}");
-            ExitCode::from(2)
+        Err(failure) => {
+            eprintln!("ada: {failure}");
+            ExitCode::from(failure.exit_status())
         }
     }
 }
 
-/// The workload `ada` runs without arguments.
-fn default_workload() -> stress::StressArgs {
-    stress::StressArgs {
-        threads: None,
-        seconds: 3.0,
-        events: None,
-        policy: stress::Policy::DropOldest,
-        ring_records: 2048,
-        rings: 4,
-        json: false,
+/// A command's arguments with every default, as if given no flags: `ada` alone runs
+/// `ada stress` exactly as `ada stress` with no flags would.
+fn defaults<T: Args + FromArgMatches>() -> Result<T, Failure> {
+    let command = T::augment_args(clap::Command::new("ada"));
+    command
+        .try_get_matches_from(["ada"])
+        .and_then(|matches| T::from_arg_matches(&matches))
+        .map_err(Failure::Arguments)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(non_snake_case)]
+    use super::*;
+
+    #[test]
+    fn cli__definition__then_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults__stress_without_flags__then_the_documented_workload() {
+        let command = defaults::<stress::StressCommand>().unwrap();
+        assert_eq!(command.sink, SinkChoice::Null);
+        assert_eq!(command.workload.policy, stress::Policy::DropOldest);
+        assert!((command.workload.seconds - 3.0).abs() < f64::EPSILON);
+        assert_eq!(command.workload.threads, None);
+        assert!(!command.workload.json);
     }
 }

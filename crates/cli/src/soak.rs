@@ -7,7 +7,8 @@
 //! of each phase, exact conservation: what the sink accepted equals what the report
 //! counts as delivered, and written = delivered + dropped + discarded for every lane.
 
-use crate::stress::Failure;
+use crate::error::{BadValue, Failure};
+use crate::stress::listed;
 use ada::metrics::LaneSnapshot;
 use ada::{
     DrainConfig, ExhaustionPolicy, LaneConfig, LaneMode, Sink, Tracer, TracerBuilder,
@@ -23,11 +24,11 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct SoakArgs {
     /// Total run time in seconds.
-    #[arg(long, default_value_t = 600.0)]
+    #[arg(long, default_value_t = 600.0, value_parser = soak_seconds)]
     pub(crate) seconds: f64,
     /// Length of one phase (one tracer, one policy) in seconds; a line is printed per
     /// phase.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, value_parser = soak_seconds)]
     pub(crate) phase_seconds: f64,
     /// Producer threads alive at once (more than the registry's slots, on purpose).
     #[arg(long, default_value_t = 12)]
@@ -38,6 +39,19 @@ pub(crate) struct SoakArgs {
     /// How long a stalling sink call sleeps, in milliseconds.
     #[arg(long, default_value_t = 50)]
     pub(crate) stall_ms: u64,
+}
+
+/// Seconds above 0 and at most a year (a clap value parser).
+fn soak_seconds(text: &str) -> Result<f64, BadValue> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 31_536_000.0 => {
+            Ok(seconds)
+        }
+        _ => Err(BadValue {
+            text: text.to_owned(),
+            expected: "seconds above 0 and at most 31536000 (a year)",
+        }),
+    }
 }
 
 /// A self-checking 32-byte record.
@@ -179,13 +193,8 @@ fn resident_bytes() -> u64 {
     pages * 4096
 }
 
-/// Runs the soak; `Err(Failure::Violated)` on any broken invariant.
+/// Runs the soak; `Err(Failure::Soak)` on any broken invariant.
 pub(crate) fn run(args: &SoakArgs) -> Result<(), Failure> {
-    if !(args.seconds > 0.0 && args.phase_seconds > 0.0) {
-        return Err(Failure::Usage(
-            "--seconds and --phase-seconds must be above 0".to_owned(),
-        ));
-    }
     let start = Instant::now();
     let total = Duration::from_secs_f64(args.seconds);
     let phase_length = Duration::from_secs_f64(args.phase_seconds.min(args.seconds));
@@ -206,7 +215,7 @@ pub(crate) fn run(args: &SoakArgs) -> Result<(), Failure> {
             rss_after_first = rss;
         }
         println!(
-            "phase {phase:>3} {:<11} {:>7.1} s  written {:>12} delivered {:>12} dropped o/n/s {}/{}/{} discarded {} threads {} refused {} rss {:.1} MB  {}",
+            "phase {phase:>3} {:<11} {:>7.1} s  written {:>12} delivered {:>12} dropped ({}) discarded {} threads {} refused {} rss {:.1} MB  {}",
             if drop_newest {
                 "drop-newest"
             } else {
@@ -215,9 +224,7 @@ pub(crate) fn run(args: &SoakArgs) -> Result<(), Failure> {
             start.elapsed().as_secs_f64(),
             outcome.lanes.events_written,
             outcome.lanes.events_delivered,
-            outcome.lanes.dropped.oldest,
-            outcome.lanes.dropped.newest,
-            outcome.lanes.dropped.sink,
+            listed(&outcome.lanes.dropped.by_cause()),
             outcome.lanes.events_discarded,
             outcome.threads,
             outcome.refused,
@@ -237,23 +244,33 @@ pub(crate) fn run(args: &SoakArgs) -> Result<(), Failure> {
     let rss_end = resident_bytes();
     let conserved = totals.lanes.is_conserved();
     println!("\n{:<28} {:>16}", "soak", "total");
-    for (name, value) in [
-        ("phases", phase),
-        ("producer threads", totals.threads),
-        ("registrations refused (full)", totals.refused),
-        ("events written", totals.lanes.events_written),
-        ("events delivered", totals.lanes.events_delivered),
-        ("dropped: oldest", totals.lanes.dropped.oldest),
-        ("dropped: newest", totals.lanes.dropped.newest),
-        ("dropped: sink", totals.lanes.dropped.sink),
+    let dropped = totals
+        .lanes
+        .dropped
+        .by_cause()
+        .map(|(cause, events)| (format!("dropped: {cause}"), events));
+    let rows = [
+        ("phases".to_owned(), phase),
+        ("producer threads".to_owned(), totals.threads),
+        ("registrations refused (full)".to_owned(), totals.refused),
+        ("events written".to_owned(), totals.lanes.events_written),
+        ("events delivered".to_owned(), totals.lanes.events_delivered),
+    ]
+    .into_iter()
+    .chain(dropped)
+    .chain([
         (
-            "discarded (unmarked windows)",
+            "discarded (unmarked windows)".to_owned(),
             totals.lanes.events_discarded,
         ),
-        ("resident KiB at start", rss_start / 1024),
-        ("resident KiB after phase 0", rss_after_first / 1024),
-        ("resident KiB at end", rss_end / 1024),
-    ] {
+        ("resident KiB at start".to_owned(), rss_start / 1024),
+        (
+            "resident KiB after phase 0".to_owned(),
+            rss_after_first / 1024,
+        ),
+        ("resident KiB at end".to_owned(), rss_end / 1024),
+    ]);
+    for (name, value) in rows {
         println!("{name:<28} {value:>16}");
     }
     println!(
@@ -268,10 +285,10 @@ pub(crate) fn run(args: &SoakArgs) -> Result<(), Failure> {
     if conserved && totals.violations.is_empty() {
         Ok(())
     } else {
-        Err(Failure::Violated(format!(
-            "{} violations, conserved: {conserved}",
-            totals.violations.len()
-        )))
+        Err(Failure::Soak {
+            violations: totals.violations.len(),
+            conserved,
+        })
     }
 }
 
@@ -328,7 +345,7 @@ fn run_phase(
             stall: Duration::from_millis(args.stall_ms),
         })
         .build()
-        .map_err(|error| Failure::Usage(error.to_string()))?;
+        .map_err(Failure::Config)?;
     let stop = AtomicBool::new(false);
     let refused = AtomicU64::new(0);
     let spawned = AtomicU64::new(0);
@@ -348,9 +365,7 @@ fn run_phase(
         // Shutdown begins while producers are mid-burst: they stop at their next check.
         stop.store(true, Ordering::Relaxed);
     });
-    let report = tracer
-        .shutdown()
-        .map_err(|error| Failure::Violated(format!("drain: {error}")))?;
+    let report = tracer.shutdown().map_err(Failure::Drain)?;
     let mut outcome = Totals {
         lanes: report.totals,
         threads: spawned.load(Ordering::Relaxed),
@@ -437,7 +452,7 @@ fn produce(tracer: &Tracer<Stamped, Stamped>, key: u64, stop: &AtomicBool, refus
             handle.index(Stamped::new(key, index_sequence));
         }
         let marked = flight_recorder && rng.below(4) == 0;
-        if marked && handle.detail_lane().mark_push().is_err() {
+        if marked && handle.mark_push().is_err() {
             return;
         }
         for _ in 0..rng.below(100) {
@@ -445,8 +460,7 @@ fn produce(tracer: &Tracer<Stamped, Stamped>, key: u64, stop: &AtomicBool, refus
             handle.detail(Stamped::new(key, detail_sequence));
         }
         if marked {
-            let _ = handle.detail_lane().mark_pop();
-            handle.wake_drain();
+            let _ = handle.mark_pop();
         }
         if rng.below(3) == 0 {
             std::thread::sleep(Duration::from_micros(rng.below(2000)));

@@ -2,10 +2,13 @@
 //! the report says what moved, what was lost and why, and whether every event is
 //! accounted for.
 
+use crate::error::{BadValue, Failure, ProducerError};
+use ada::drain::ThreadReport;
+use ada::metrics::LaneSnapshot;
 use ada::ring_pool::Lane;
 use ada::{
-    Detail, DrainReport, Event, EventKind, ExhaustionPolicy, FileSink, LaneConfig, LaneMode,
-    NullSink, Tracer, TracerBuilder,
+    Detail, DrainReport, DrainSnapshot, Event, EventKind, ExhaustionPolicy, FileSink, LaneConfig,
+    LaneMode, NullSink, Tracer, TracerBuilder,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -56,7 +59,7 @@ pub(crate) struct RecordCommand {
     #[command(flatten)]
     pub(crate) workload: StressArgs,
     /// The capture file to write.
-    #[arg(long)]
+    #[arg(short, long, value_name = "FILE")]
     pub(crate) out: PathBuf,
 }
 
@@ -73,69 +76,58 @@ pub(crate) enum SinkChoice {
     File(PathBuf),
 }
 
-fn parse_sink(text: &str) -> Result<SinkChoice, String> {
+fn parse_sink(text: &str) -> Result<SinkChoice, BadValue> {
     match text.split_once(':') {
         None if text == "null" => Ok(SinkChoice::Null),
         Some(("file", path)) if !path.is_empty() => Ok(SinkChoice::File(PathBuf::from(path))),
-        _ => Err(format!("`{text}`: expected `null` or `file:PATH`")),
+        _ => Err(BadValue {
+            text: text.to_owned(),
+            expected: "`null` or `file:PATH`",
+        }),
     }
 }
 
-fn positive_seconds(text: &str) -> Result<f64, String> {
+/// Seconds above 0 and at most a day (a clap value parser).
+pub(crate) fn positive_seconds(text: &str) -> Result<f64, BadValue> {
     match text.parse::<f64>() {
         Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 => Ok(seconds),
-        _ => Err(format!(
-            "`{text}`: expected seconds above 0 and at most 86400"
-        )),
+        _ => Err(BadValue {
+            text: text.to_owned(),
+            expected: "seconds above 0 and at most 86400",
+        }),
     }
 }
 
-/// What went wrong, and which exit status it means.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// Bad configuration or input: exit status 2.
-    Usage(String),
-    /// The run finished but an invariant broke: exit status 1.
-    Violated(String),
-}
-
-/// The `--json` object.
+/// The `--json` object: the run's settings, the totals over every lane (the report's
+/// [`LaneSnapshot`], flattened), what follows from them, the drain loop's counters and
+/// every thread's report. Every counter is serialised from the report's own types.
 #[derive(Debug, Serialize)]
-struct Summary {
+struct Summary<'a> {
     threads: u64,
     seconds: f64,
     policy: Policy,
     sink: String,
-    events_written: u64,
-    events_delivered: u64,
+    #[serde(flatten)]
+    totals: &'a LaneSnapshot,
     events_dropped: u64,
-    dropped_oldest: u64,
-    dropped_newest: u64,
-    dropped_sink: u64,
-    events_discarded: u64,
     events_in_flight: u64,
     conserved: bool,
     events_per_sec: f64,
     ns_per_event_per_thread: f64,
-    rings_delivered: u64,
-    swaps: u64,
     bytes_per_thread: u64,
     bytes_delivered: u64,
-    drain: DrainSummary,
+    drain: DrainSummary<'a>,
+    per_thread: &'a [ThreadReport],
 }
 
+/// The drain loop's counters ([`DrainSnapshot`], flattened) with the report's
+/// fairness index and sink outcome.
 #[derive(Debug, Serialize)]
-struct DrainSummary {
-    cycles: u64,
-    idle_cycles: u64,
-    parks: u64,
-    collections: u64,
+struct DrainSummary<'a> {
+    #[serde(flatten)]
+    counters: &'a DrainSnapshot,
     fairness_index: f64,
-    fairness_switches: u64,
-    cycle_p50_ns: u64,
-    cycle_p99_ns: u64,
-    sink_errors: u64,
-    sink_panics: u64,
+    sink_flush_error: Option<&'a str>,
 }
 
 /// Runs the workload and prints the report. `Ok(())` when every event is accounted for.
@@ -157,13 +149,14 @@ pub(crate) fn run(args: &StressArgs, sink: &SinkChoice) -> Result<(), Failure> {
         .index_lane(index);
     let builder: TracerBuilder<Event, Detail> = match sink {
         SinkChoice::Null => builder.sink(NullSink::default()),
-        SinkChoice::File(path) => builder.sink(FileSink::create(path).map_err(|error| {
-            Failure::Usage(format!("cannot create {}: {error}", path.display()))
-        })?),
+        SinkChoice::File(path) => {
+            builder.sink(FileSink::create(path).map_err(|source| Failure::Create {
+                path: path.clone(),
+                source,
+            })?)
+        }
     };
-    let tracer = builder
-        .build()
-        .map_err(|error| Failure::Usage(error.to_string()))?;
+    let tracer = builder.build().map_err(Failure::Config)?;
     let registry = *tracer.registry().config();
     // The lanes' records, ring headers, queues and bookkeeping, as allocated.
     let bytes_per_thread = (Lane::<Event>::memory_bytes_for(&registry.index)
@@ -193,20 +186,16 @@ pub(crate) fn run(args: &StressArgs, sink: &SinkChoice) -> Result<(), Failure> {
         workers
             .into_iter()
             .map(|worker| match worker {
-                Ok(handle) => handle
-                    .join()
-                    .unwrap_or(Err("a producer panicked".to_owned())),
-                Err(error) => Err(format!("could not spawn a producer: {error}")),
+                Ok(handle) => handle.join().unwrap_or(Err(ProducerError::Panicked)),
+                Err(error) => Err(ProducerError::Spawn(error)),
             })
             .find_map(Result::err)
     });
     progress.finish_and_clear();
     let elapsed = start.elapsed();
-    let report = tracer
-        .shutdown()
-        .map_err(|error| Failure::Violated(format!("drain: {error}")))?;
-    if let Some(reason) = producer_failure {
-        return Err(Failure::Violated(reason));
+    let report = tracer.shutdown().map_err(Failure::Drain)?;
+    if let Some(error) = producer_failure {
+        return Err(Failure::Producer(error));
     }
     let summary = summarise(
         &report,
@@ -222,23 +211,27 @@ pub(crate) fn run(args: &StressArgs, sink: &SinkChoice) -> Result<(), Failure> {
             serde_json::to_string_pretty(&summary).unwrap_or_default()
         );
     } else {
-        print_human(&summary, &report);
+        print_human(&summary);
     }
     if summary.conserved {
         Ok(())
     } else {
-        Err(Failure::Violated(
-            "written ≠ delivered + dropped + discarded for some lane".to_owned(),
-        ))
+        Err(Failure::NotConserved)
     }
 }
 
 /// One producer: enter/leave pairs on the index lane, and every 4096 events a marked
 /// detail record (a kept flight-recorder window), until `stop`.
-fn produce(tracer: &Tracer, thread: u64, events: u64, stop: &AtomicBool) -> Result<(), String> {
+fn produce(
+    tracer: &Tracer,
+    thread: u64,
+    events: u64,
+    stop: &AtomicBool,
+) -> Result<(), ProducerError> {
+    let mark = |source| ProducerError::Mark { thread, source };
     let mut handle = tracer
         .handle()
-        .map_err(|error| format!("producer {thread}: {error}"))?;
+        .map_err(|source| ProducerError::Register { thread, source })?;
     let function = 0x1000 * (thread + 1);
     let mut sequence = 0_u64;
     let mut timestamp = ada::timestamp_ns();
@@ -264,14 +257,9 @@ fn produce(tracer: &Tracer, thread: u64, events: u64, stop: &AtomicBool) -> Resu
         }
         timestamp = ada::timestamp_ns();
         if sequence.is_multiple_of(4096) {
-            let lane = handle.detail_lane();
-            lane.mark_push()
-                .map_err(|error| format!("producer {thread}: {error}"))?;
+            handle.mark_push().map_err(mark)?;
             handle.detail(Detail::now(function, [thread, sequence, 0, 0, 0, 0]));
-            let lane = handle.detail_lane();
-            lane.mark_pop()
-                .map_err(|error| format!("producer {thread}: {error}"))?;
-            handle.wake_drain();
+            handle.mark_pop().map_err(mark)?;
         }
     }
     Ok(())
@@ -298,14 +286,14 @@ fn progress_bar(hidden: bool, duration: Duration) -> ProgressBar {
     bar
 }
 
-fn summarise(
-    report: &DrainReport,
+fn summarise<'a>(
+    report: &'a DrainReport,
     threads: u64,
     elapsed: Duration,
     policy: Policy,
     sink: &SinkChoice,
     bytes_per_thread: u64,
-) -> Summary {
+) -> Summary<'a> {
     let totals = &report.totals;
     let seconds = elapsed.as_secs_f64();
     let conserved = totals.is_conserved()
@@ -321,93 +309,93 @@ fn summarise(
             SinkChoice::Null => "null".to_owned(),
             SinkChoice::File(path) => format!("file:{}", path.display()),
         },
-        events_written: totals.events_written,
-        events_delivered: totals.events_delivered,
+        totals,
         events_dropped: totals.events_lost(),
-        dropped_oldest: totals.dropped.oldest,
-        dropped_newest: totals.dropped.newest,
-        dropped_sink: totals.dropped.sink,
-        events_discarded: totals.events_discarded,
         events_in_flight: totals.events_in_flight(),
         conserved,
         events_per_sec: totals.events_written as f64 / seconds,
         ns_per_event_per_thread: seconds * 1e9 * threads as f64
             / totals.events_written.max(1) as f64,
-        rings_delivered: report.drain.rings_delivered,
-        swaps: totals.swaps,
         bytes_per_thread,
         bytes_delivered: report.bytes_delivered,
         drain: DrainSummary {
-            cycles: report.drain.cycles,
-            idle_cycles: report.drain.idle_cycles,
-            parks: report.drain.parks,
-            collections: report.drain.collections,
+            counters: &report.drain,
             fairness_index: report.fairness_index,
-            fairness_switches: report.drain.fairness_switches,
-            cycle_p50_ns: report.drain.cycle_p50_ns,
-            cycle_p99_ns: report.drain.cycle_p99_ns,
-            sink_errors: report.drain.sink_errors,
-            sink_panics: report.drain.sink_panics,
+            sink_flush_error: report.sink_flush_error.as_deref(),
         },
+        per_thread: &report.threads,
     }
 }
 
-fn print_human(summary: &Summary, report: &DrainReport) {
+/// `name value` pairs joined for one line of the human-readable report.
+pub(crate) fn listed(pairs: &[(&str, u64)]) -> String {
+    let items: Vec<String> = pairs
+        .iter()
+        .map(|(name, value)| format!("{name} {value}"))
+        .collect();
+    items.join(", ")
+}
+
+fn print_human(summary: &Summary<'_>) {
     let millions = |n: u64| n as f64 / 1e6;
+    let totals = summary.totals;
     println!(
         "ada stress: {} producer threads for {:.2} s, {:?}, sink {}",
         summary.threads, summary.seconds, summary.policy, summary.sink
     );
     println!(
         "  events written    {:>12.3} M  ({:.1} M/s, {:.2} ns per event per thread)",
-        millions(summary.events_written),
+        millions(totals.events_written),
         summary.events_per_sec / 1e6,
         summary.ns_per_event_per_thread
     );
     println!(
         "  delivered         {:>12.3} M  in {} rings ({:.1} MB)",
-        millions(summary.events_delivered),
-        summary.rings_delivered,
+        millions(totals.events_delivered),
+        totals.rings_delivered,
         summary.bytes_delivered as f64 / 1e6
     );
     println!(
-        "  dropped           {:>12.3} M  (oldest {}, newest {}, sink {})",
+        "  dropped           {:>12.3} M  ({})",
         millions(summary.events_dropped),
-        summary.dropped_oldest,
-        summary.dropped_newest,
-        summary.dropped_sink
+        listed(&totals.dropped.by_cause())
     );
     println!(
         "  discarded         {:>12}    (unmarked flight-recorder windows, by design)",
-        summary.events_discarded
+        totals.events_discarded
     );
     println!(
         "  conserved         {:>12}    (written = delivered + dropped + discarded, every lane)",
         if summary.conserved { "yes" } else { "NO" }
     );
     println!(
-        "  drain             {} cycles ({} idle, {} parks), cycle p50 {} ns / p99 {} ns, fairness {:.3}",
-        summary.drain.cycles,
-        summary.drain.idle_cycles,
-        summary.drain.parks,
-        summary.drain.cycle_p50_ns,
-        summary.drain.cycle_p99_ns,
-        summary.drain.fairness_index
+        "  memory            {} bytes of rings per thread, {} swaps",
+        summary.bytes_per_thread, totals.swaps
     );
     println!(
-        "  memory            {} bytes of rings per thread, {} swaps",
-        summary.bytes_per_thread, summary.swaps
+        "  drain             fairness {:.3}{}",
+        summary.drain.fairness_index,
+        summary
+            .drain
+            .sink_flush_error
+            .map(|error| format!(", sink flush failed: {error}"))
+            .unwrap_or_default()
     );
+    for line in summary.drain.counters.counters().chunks(4) {
+        println!("                    {}", listed(line));
+    }
     println!("  per thread:");
-    for thread in &report.threads {
+    for thread in summary.per_thread {
+        let mut lanes = thread.index;
+        lanes += &thread.detail;
         println!(
             "    slot {:>3} gen {:>3} {:<14} written {:>11} delivered {:>11} dropped {:>10}",
             thread.slot,
             thread.generation,
             thread.thread_name.as_deref().unwrap_or("-"),
-            thread.index.events_written + thread.detail.events_written,
-            thread.index.events_delivered + thread.detail.events_delivered,
-            thread.index.events_lost() + thread.detail.events_lost(),
+            lanes.events_written,
+            lanes.events_delivered,
+            lanes.events_lost(),
         );
     }
 }

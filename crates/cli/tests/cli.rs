@@ -1,6 +1,6 @@
-#![allow(non_snake_case)]
 //! The `ada` binary as a user runs it: each command on good input, and bad arguments
 //! and corrupt files giving exit status 2 with a message, never a panic.
+#![allow(non_snake_case)]
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -52,9 +52,28 @@ fn stress__json__then_documented_keys_and_conservation() {
         ] {
             assert!(summary.get(key).is_some(), "missing {key}: {summary}");
         }
-        for key in ["cycles", "idle_cycles", "fairness_index"] {
+        for key in [
+            "cycles",
+            "idle_cycles",
+            "parks",
+            "cycle_p99_ns",
+            "fairness_index",
+        ] {
             assert!(summary["drain"].get(key).is_some(), "missing drain.{key}");
         }
+        for cause in ["oldest", "newest", "sink"] {
+            assert!(
+                summary["dropped"][cause].is_u64(),
+                "missing dropped.{cause}"
+            );
+        }
+        let per_thread = summary["per_thread"].as_array().expect("per_thread");
+        assert_eq!(per_thread.len(), 2, "one report per producer");
+        assert!(
+            per_thread
+                .iter()
+                .all(|t| t["index"]["events_written"].is_u64())
+        );
         assert_eq!(summary["policy"], policy);
         assert_eq!(summary["conserved"], true);
         let n = |key: &str| summary[key].as_u64().unwrap();
@@ -84,6 +103,10 @@ fn stress__bad_arguments__then_exit_2_with_a_message() {
         (&["stress", "--policy", "drop-everything"], "drop-oldest"),
         (&["no-such-command"], "no-such-command"),
         (&["inspect"], "FILE"),
+        (&["idle", "--seconds", "0"], "seconds"),
+        (&["idle", "--threads", "0"], "threads"),
+        (&["soak", "--phase-seconds=-1"], "seconds"),
+        (&["record", "--seconds", "0.1"], "--out"),
     ] {
         let output = ada(args);
         assert_eq!(
@@ -114,7 +137,7 @@ fn record_inspect_dump_export__then_file_agrees_with_the_report() {
         "--events",
         "100000",
         "--json",
-        "--out",
+        "-o",
         file_arg,
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -145,7 +168,7 @@ fn record_inspect_dump_export__then_file_agrees_with_the_report() {
         "export",
         "--chrome",
         file_arg,
-        "-o",
+        "--out",
         chrome.to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -235,4 +258,115 @@ fn soak__short__then_every_record_checked_and_no_violation() {
         stdout.contains("violations                                  0"),
         "{stdout}"
     );
+}
+
+#[test]
+fn version__flag__then_prints_ada_and_the_version() {
+    let output = ada(&["--version"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("ada {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn help__long__then_says_what_ada_alone_runs_and_lists_exit_codes() {
+    let output = ada(&["--help"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        help.contains("With no command, `ada` runs the main job"),
+        "{help}"
+    );
+    assert!(help.contains("Exit status:"), "{help}");
+    for line in [
+        "0  every event accounted for",
+        "1  an invariant broke",
+        "2  usage, configuration or input error",
+    ] {
+        assert!(help.contains(line), "`{line}` not in {help}");
+    }
+    let commands: Vec<&str> = help
+        .lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "stress", "record", "inspect", "dump", "export", "soak", "idle", "help"
+        ],
+        "{help}"
+    );
+}
+
+#[test]
+fn record_and_export__out_flag__then_short_and_long_forms_in_help() {
+    for command in ["record", "export"] {
+        let output = ada(&[command, "--help"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(help.contains("-o, --out <FILE>"), "{command}: {help}");
+    }
+}
+
+#[test]
+fn record__short_out_flag__then_capture_file_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("short.ada");
+    let output = ada(&[
+        "record",
+        "--threads",
+        "1",
+        "--events",
+        "1000",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("captured to"), "{stdout}");
+    let output = ada(&["inspect", file.to_str().unwrap(), "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        json(&output)["lanes"]
+            .as_array()
+            .is_some_and(|lanes| !lanes.is_empty())
+    );
+}
+
+#[test]
+fn idle__short__then_reports_the_drains_cpu_through_the_facade() {
+    let output = ada(&["idle", "--threads", "4", "--seconds", "0.2"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", stderr(&output));
+    assert!(
+        stdout.contains("idle: 4 registered idle threads"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("% of one core") && stdout.contains("parks"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn retired_parts__spsc_ring_lane__then_unknown_command_exit_2() {
+    for command in ["spsc", "ring", "lane"] {
+        let output = ada(&[command]);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{command}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("unrecognized subcommand"),
+            "{}",
+            stderr(&output)
+        );
+    }
 }

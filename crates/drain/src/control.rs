@@ -69,6 +69,7 @@ pub(crate) fn drive<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     // Final drain: no new threads; take every submitted ring, collect every partly
     // filled ring, release every retired slot, until a pass moves nothing.
     registry.shutdown();
+    // mutant: drain.final_passes
     for _ in 0..FINAL_PASSES {
         passes.final_pass();
         if passes.pass(drain, true) == 0 {

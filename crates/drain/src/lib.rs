@@ -17,6 +17,10 @@
 //!   final counters kept for the report.
 //! - **Sinks**: an error or a panic counts the ring's records as lost with cause "sink";
 //!   the ring is recycled either way and the drain keeps running.
+//! - **Metrics**: [`Drain::snapshot`] reads the loop's [`DrainSnapshot`] while it runs
+//!   (cycles, idling, deliveries, sink failures, cycle-time percentiles from a
+//!   [`Histogram`]); the [`DrainReport`] adds every thread's lane counters and Jain's
+//!   [`fairness_index`] over them.
 //!
 //! ```
 //! use ada_drain::{CollectingSink, Drain, DrainConfig};
@@ -43,22 +47,23 @@
 #![warn(missing_docs)]
 
 mod control;
+mod metrics;
 mod report;
 mod sink;
 mod sync;
 mod worker;
 
+pub use metrics::{DrainSnapshot, Histogram, fairness_index};
 pub use report::{DrainReport, ThreadReport};
 pub use sink::{
     ClosureSink, Collected, CollectingSink, Delivery, LaneKind, NullSink, Origin, Sink, SinkError,
 };
 
-use ada_metrics::DrainSnapshot;
 use ada_thread_registry::Registry;
 use crossbeam_utils::CachePadded;
+use metrics::LiveMetrics;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 use sync::{AtomicU8, Ordering};
 
@@ -188,50 +193,6 @@ pub(crate) struct Shared {
     /// so that a reader polling them does not slow the state word's readers.
     pub(crate) live: CachePadded<LiveMetrics>,
 }
-
-/// A [`DrainSnapshot`] in atomics: the drain thread alone stores (Relaxed, once per
-/// cycle), any thread loads (Relaxed). They are statistics, no data is published through
-/// them, so fields read at slightly different instants are the only inconsistency.
-#[derive(Default)]
-pub(crate) struct LiveMetrics {
-    fields: [AtomicU64; LIVE_FIELDS],
-}
-
-/// Defines the snapshot ⇄ atomics mapping from one list of the snapshot's fields.
-macro_rules! live_metrics {
-    ($($field:ident),* $(,)?) => {
-        const LIVE_FIELDS: usize = [$(stringify!($field)),*].len();
-
-        impl LiveMetrics {
-            pub(crate) fn publish(&self, snapshot: &DrainSnapshot) {
-                let values = [$(snapshot.$field),*];
-                for (field, value) in self.fields.iter().zip(values) {
-                    field.store(value, Ordering::Relaxed);
-                }
-            }
-
-            fn read(&self) -> DrainSnapshot {
-                let [$($field),*] = self.fields.each_ref().map(|f| f.load(Ordering::Relaxed));
-                DrainSnapshot { $($field),* }
-            }
-        }
-    };
-}
-
-live_metrics!(
-    cycles,
-    idle_cycles,
-    yields,
-    parks,
-    final_passes,
-    rings_delivered,
-    collections,
-    fairness_switches,
-    sink_errors,
-    sink_panics,
-    cycle_p50_ns,
-    cycle_p99_ns,
-);
 
 /// What `start` hands to the drain thread.
 type Pending<I, D> = (Arc<Registry<I, D>>, Box<dyn Sink<I, D>>);

@@ -1,4 +1,3 @@
-#![allow(non_snake_case)]
 //! loom model of the drain loop's control flow (`control::drive`, the code the drain
 //! thread runs) against the real registry: a stop request racing producers' submissions,
 //! a thread's retirement and the drain's park. No wake-up may be lost (loom reports a
@@ -8,6 +7,7 @@
 //! Every role runs on a spawned thread whose first operation is not an atomic load
 //! (tokio-rs/loom#392), and the model checks that loom explored executions where the
 //! drain parked and ones where it never did.
+#![allow(non_snake_case)]
 
 use crate::DrainConfig;
 use crate::DrainState;

@@ -1,6 +1,7 @@
 //! What the drain reports when it stops.
 
-use ada_metrics::{DrainSnapshot, LaneSnapshot};
+use crate::metrics::DrainSnapshot;
+use ada_metrics::LaneSnapshot;
 use serde::{Deserialize, Serialize};
 
 /// One thread's final (retired) or current (still registered) counters.

@@ -1,10 +1,13 @@
+//! The drain's behaviour tests: lifecycle and its typed errors, fair polling under
+//! unequal producers, the quantum, shutdown with partly filled rings, failing, panicking
+//! and stalling sinks, live snapshots, CPU pinning; every run checked for conservation.
 #![allow(non_snake_case)]
 
 use super::*;
+use crate::sync::AtomicU64;
 use ada_ring_pool::{ExhaustionPolicy, LaneConfig, LaneMode};
 use ada_thread_registry::RegistryConfig;
 use std::sync::Barrier;
-use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 type Reg = Arc<Registry<u64, u64>>;
@@ -426,7 +429,7 @@ fn report__serialises_to_json() {
 fn snapshot__while_running__then_shows_deliveries_before_stop() {
     let registry = registry(2, 16);
     let mut drain = Drain::new(Arc::clone(&registry), NullSink::default(), fast()).unwrap();
-    assert_eq!(drain.snapshot(), ada_metrics::DrainSnapshot::default());
+    assert_eq!(drain.snapshot(), DrainSnapshot::default());
     drain.start().unwrap();
     let mut handle = registry.register().unwrap();
     for n in 0..64 {

@@ -1,10 +1,14 @@
-//! The drain thread's loop: fair polling, idle behaviour, the final drain, the report.
+//! The drain thread's work: what one pass does (a round-robin over the occupied slots
+//! from a rotating start, at most a quantum of rings per lane, in-place collection of
+//! quiet lanes, release of retired slots, sink calls with their errors and panics
+//! caught), the counters it keeps and publishes, and the final report. When to pass,
+//! idle and stop is `control.rs`.
 
 use crate::control::{IdleStep, Passes, drive};
+use crate::metrics::{Histogram, LiveMetrics, fairness_index};
 use crate::report::{DrainReport, ThreadReport};
 use crate::sink::{Delivery, LaneKind, Origin, Sink, SinkError};
-use crate::{DrainConfig, DrainError, LiveMetrics, Shared};
-use ada_metrics::{Histogram, fairness_index};
+use crate::{DrainConfig, DrainError, Shared};
 use ada_ring_pool::LaneDrain;
 use ada_thread_registry::{ActiveSlot, Registry, RegistryDrain};
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -33,7 +33,24 @@ impl DropCounts {
     /// All lost events, whatever the cause.
     #[must_use]
     pub fn total(&self) -> u64 {
-        self.oldest + self.newest + self.sink
+        self.by_cause().iter().map(|&(_, events)| events).sum()
+    }
+
+    /// Every cause as `(name, events)`, in declaration order; the names are the serde
+    /// keys. For printing without listing the causes again.
+    ///
+    /// ```
+    /// let dropped = ada_metrics::DropCounts { oldest: 3, ..Default::default() };
+    /// assert_eq!(dropped.by_cause(), [("oldest", 3), ("newest", 0), ("sink", 0)]);
+    /// ```
+    #[must_use]
+    pub fn by_cause(&self) -> [(&'static str, u64); 3] {
+        let Self {
+            oldest,
+            newest,
+            sink,
+        } = *self;
+        [("oldest", oldest), ("newest", newest), ("sink", sink)]
     }
 }
 
@@ -113,138 +130,6 @@ impl core::ops::AddAssign<&LaneSnapshot> for LaneSnapshot {
     }
 }
 
-/// The drain loop's counters at one instant: how it polled, idled and delivered.
-///
-/// ```
-/// use ada_metrics::DrainSnapshot;
-///
-/// let drain = DrainSnapshot { cycles: 10, idle_cycles: 4, ..Default::default() };
-/// assert_eq!(drain.busy_cycles(), 6);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct DrainSnapshot {
-    /// Poll cycles run.
-    pub cycles: u64,
-    /// Cycles that moved nothing.
-    pub idle_cycles: u64,
-    /// Idle yields.
-    pub yields: u64,
-    /// Idle parks (sleeps).
-    pub parks: u64,
-    /// Passes of the final drain after the stop request.
-    pub final_passes: u64,
-    /// Rings handed to the sink.
-    pub rings_delivered: u64,
-    /// In-place collections of quiet threads' partly filled rings handed to the sink.
-    pub collections: u64,
-    /// Times a lane used its whole quantum and the drain moved on to the next lane.
-    pub fairness_switches: u64,
-    /// Sink calls that returned an error (their records count as lost to the sink).
-    pub sink_errors: u64,
-    /// Sink calls that panicked (caught; their records count as lost to the sink).
-    pub sink_panics: u64,
-    /// Median poll-cycle time, ns (upper bound of its power-of-two bucket).
-    pub cycle_p50_ns: u64,
-    /// 99th percentile poll-cycle time, ns (upper bound of its power-of-two bucket).
-    pub cycle_p99_ns: u64,
-}
-
-impl DrainSnapshot {
-    /// Cycles that moved something.
-    #[must_use]
-    pub fn busy_cycles(&self) -> u64 {
-        self.cycles.saturating_sub(self.idle_cycles)
-    }
-}
-
-/// Jain's fairness index of `shares`: (Σx)² / (n·Σx²). 1 when every share is equal, 1/n
-/// when one share has everything, 1 for no shares (nothing to be unfair about).
-///
-/// ```
-/// assert_eq!(ada_metrics::fairness_index([5, 5, 5, 5]), 1.0);
-/// assert_eq!(ada_metrics::fairness_index([8, 0, 0, 0]), 0.25);
-/// ```
-#[must_use]
-pub fn fairness_index(shares: impl IntoIterator<Item = u64>) -> f64 {
-    let (mut n, mut sum, mut squares) = (0.0_f64, 0.0_f64, 0.0_f64);
-    for share in shares {
-        let x = share as f64;
-        n += 1.0;
-        sum += x;
-        squares += x * x;
-    }
-    if squares == 0.0 {
-        1.0
-    } else {
-        sum * sum / (n * squares)
-    }
-}
-
-/// Durations in power-of-two buckets: constant size, constant-time record, for
-/// percentiles of hot loops (a drain cycle records one per pass).
-///
-/// ```
-/// let mut histogram = ada_metrics::Histogram::default();
-/// for ns in [100, 110, 120, 5_000] {
-///     histogram.record(ns);
-/// }
-/// assert_eq!(histogram.quantile(0.5), 127);
-/// assert_eq!(histogram.quantile(1.0), 8_191);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Histogram {
-    buckets: [u64; 65],
-    count: u64,
-}
-
-impl Default for Histogram {
-    fn default() -> Self {
-        Self {
-            buckets: [0; 65],
-            count: 0,
-        }
-    }
-}
-
-impl Histogram {
-    /// Counts one value.
-    #[inline]
-    pub fn record(&mut self, value: u64) {
-        // Bucket b holds values in [2^(b-1), 2^b - 1]; bucket 0 holds 0.
-        self.buckets[(u64::BITS - value.leading_zeros()) as usize] += 1;
-        self.count += 1;
-    }
-
-    /// Values recorded.
-    #[must_use]
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
-    /// The upper bound of the bucket holding the `q` quantile (`q` in 0..=1); 0 when
-    /// nothing was recorded.
-    #[must_use]
-    pub fn quantile(&self, q: f64) -> u64 {
-        if self.count == 0 {
-            return 0;
-        }
-        // `ceil` is not in `core`: the rank is the first count that reaches count·q.
-        let rank = self.count as f64 * q.clamp(0.0, 1.0);
-        let mut seen = 0_u64;
-        for (bucket, &n) in self.buckets.iter().enumerate() {
-            seen += n;
-            if seen > 0 && seen as f64 >= rank {
-                return match bucket {
-                    0 => 0,
-                    64 => u64::MAX,
-                    b => (1_u64 << b) - 1,
-                };
-            }
-        }
-        u64::MAX
-    }
-}
-
 /// The README's example, compiled and run as a doc test.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
@@ -295,28 +180,19 @@ mod tests {
     }
 
     #[test]
-    fn histogram__values_across_buckets__then_quantiles_are_bucket_bounds() {
-        let mut histogram = Histogram::default();
-        assert_eq!(histogram.quantile(0.5), 0, "empty");
-        for _ in 0..99 {
-            histogram.record(300);
+    fn drop_counts__by_cause__then_serde_keys_and_total() {
+        let dropped = DropCounts {
+            oldest: 1,
+            newest: 20,
+            sink: 300,
+        };
+        let json = serde_json::to_value(dropped).unwrap();
+        let object = json.as_object().unwrap();
+        assert_eq!(object.len(), dropped.by_cause().len());
+        for (cause, events) in dropped.by_cause() {
+            assert_eq!(object[cause], events, "{cause}");
         }
-        histogram.record(u64::MAX);
-        assert_eq!(histogram.count(), 100);
-        assert_eq!(histogram.quantile(0.5), 511);
-        assert_eq!(histogram.quantile(0.99), 511);
-        assert_eq!(histogram.quantile(1.0), u64::MAX);
-        histogram.record(0);
-        assert_eq!(histogram.quantile(0.0), 0);
-    }
-
-    #[test]
-    fn fairness_index__uneven_shares__then_between_one_over_n_and_one() {
-        assert_eq!(fairness_index([]), 1.0);
-        assert_eq!(fairness_index([3, 3]), 1.0);
-        let skewed = fairness_index([1, 9]);
-        assert!(skewed > 0.5 && skewed < 1.0, "{skewed}");
-        assert_eq!(fairness_index([7, 0]), 0.5);
+        assert_eq!(dropped.total(), 321);
     }
 
     #[test]

@@ -1,6 +1,35 @@
 //! A fixed-capacity buffer of fixed-size records with one writer and one concurrent
 //! reader of committed records.
 //!
+//! ```
+//! use ada_ring_buffer::RingBuffer;
+//!
+//! // An owned pair (feature `alloc`): each handle moves to its own thread.
+//! let (mut writer, mut reader) = RingBuffer::<u64>::owned(100)?;
+//! let worker = std::thread::spawn(move || {
+//!     for value in 0..100 {
+//!         writer.push(value).expect("the buffer holds 100 records");
+//!     }
+//!     assert_eq!(writer.push(100), Err(100), "a full buffer refuses the record");
+//!     // Dropping the writer here abandons the buffer: nothing more will be committed.
+//! });
+//! let mut seen = Vec::new();
+//! loop {
+//!     let finished = reader.is_abandoned(); // checked before the last look
+//!     let committed = reader.peek(); // borrowed in place, not copied
+//!     seen.extend_from_slice(committed);
+//!     let n = committed.len();
+//!     reader.advance(n);
+//!     if finished {
+//!         break; // the writer was gone before this peek, so it saw everything
+//!     }
+//!     std::thread::yield_now();
+//! }
+//! worker.join().unwrap();
+//! assert_eq!(seen, (0..100).collect::<Vec<_>>());
+//! # Ok::<(), ada_ring_buffer::SlotsError>(())
+//! ```
+//!
 //! This is the buffer a traced thread writes its events into. The writer appends records
 //! and publishes each append with one release store; a reader on another thread sees only
 //! committed records and borrows them as slices, without copying. Any capacity from 1 up
@@ -9,6 +38,17 @@
 //!
 //! The storage is owned (feature `alloc`) or lives in caller-provided memory, so a pool of
 //! buffers can be carved out of one pre-allocated region without further allocation.
+//!
+//! # Three ways to get the handles
+//!
+//! | how | handles | storage | when |
+//! |---|---|---|---|
+//! | [`RingBuffer::owned`], [`RingBuffer::into_split`] (feature `alloc`) | [`OwnedRingWriter`], [`OwnedRingReader`]: `Send + 'static` when `T: Send` | shared through an `Arc`; the last handle dropped frees it | threads of their own (`std::thread::spawn`); the other side's drop is visible ([`OwnedRingReader::is_abandoned`]) |
+//! | [`RingBuffer::split`] | [`RingWriter`], [`RingReader`], borrowing the buffer | the buffer's: owned or caller memory, no allocation needed | scoped threads, `no_std`, buffers reused with [`RingBuffer::reset`] |
+//! | [`RingBuffer::writer`], [`RingBuffer::reader`] (`unsafe`) | [`RingWriter`], [`RingReader`] | the buffer's | buffers whose ownership a protocol manages (a ring pool) |
+//!
+//! The append and read code is the same for every kind of handle: a borrowed and an
+//! owned handle wrap the same per-side state, and the owned one adds no work.
 //!
 //! ```
 //! use ada_ring_buffer::RingBuffer;
@@ -42,6 +82,7 @@
 //! | `committed` | writer | `Release` | reader | `Acquire` | record bytes happen-before the reader sees them counted |
 //! | `committed` | writer | — | writer | `Relaxed` | the writer reads its own last store |
 //! | `consumed` | reader | `Relaxed` | reader, owner | `Relaxed` | only ever read by its writer, or by an owner that received the buffer through a synchronising hand-over |
+//! | `abandoned` (owned handles) | the handle dropped first | `Release` | the other handle (`is_abandoned`) | `Acquire` | everything the dropped handle did happens-before: a reader that sees it then sees every record committed |
 //!
 //! The writer never waits for the reader: written slots are never rewritten before
 //! [`RingBuffer::reset`], which needs exclusive access, so the reader's position does not
@@ -55,10 +96,14 @@ extern crate alloc;
 extern crate std;
 
 mod header;
+#[cfg(feature = "alloc")]
+mod owned;
 mod sync;
 
 pub use ada_slots::{Slots, SlotsError};
 pub use header::{RingFlags, RingHeader};
+#[cfg(feature = "alloc")]
+pub use owned::{OwnedRingReader, OwnedRingWriter};
 
 use core::mem::MaybeUninit;
 use crossbeam_utils::CachePadded;
@@ -98,6 +143,38 @@ impl<T: Copy> RingBuffer<'static, T> {
     #[cfg(feature = "alloc")]
     pub fn with_capacity(capacity: usize) -> Result<Self, SlotsError> {
         Slots::new(capacity).map(Self::from_slots)
+    }
+
+    /// Allocates a buffer of `capacity` records and returns its owned writer and reader:
+    /// `RingBuffer::with_capacity(capacity)?` followed by
+    /// [`into_split`](Self::into_split).
+    ///
+    /// ```
+    /// let (mut writer, reader) = ada_ring_buffer::RingBuffer::owned(2)?;
+    /// std::thread::spawn(move || writer.push_slice(&[1_u8, 2])).join().unwrap();
+    /// assert!(reader.is_abandoned(), "the writer was dropped with its thread");
+    /// assert_eq!(reader.peek(), &[1, 2]);
+    /// # Ok::<(), ada_ring_buffer::SlotsError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`with_capacity`](Self::with_capacity).
+    #[cfg(feature = "alloc")]
+    pub fn owned(capacity: usize) -> Result<(OwnedRingWriter<T>, OwnedRingReader<T>), SlotsError> {
+        Ok(Self::with_capacity(capacity)?.into_split())
+    }
+
+    /// Moves the buffer into shared storage (an `Arc`) and returns its owned writer and
+    /// reader: no lifetime ties them to the buffer, so each can move to a thread of its
+    /// own. The last one dropped frees the buffer. Records already committed, and the
+    /// reader's progress, are kept.
+    ///
+    /// Works for every `RingBuffer<'static, T>`: allocated, or in `'static` caller
+    /// memory. An owned buffer cannot be reset: it fills once.
+    #[cfg(feature = "alloc")]
+    #[must_use]
+    pub fn into_split(self) -> (OwnedRingWriter<T>, OwnedRingReader<T>) {
+        owned::split(self)
     }
 }
 
@@ -140,42 +217,9 @@ impl<'buf, T: Copy> RingBuffer<'buf, T> {
         }
     }
 
-    /// How many records the buffer holds when full.
-    #[inline]
-    #[must_use]
-    pub fn capacity(&self) -> usize {
-        self.slots.len()
-    }
-
-    /// Records committed so far (read and unread).
-    #[inline]
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.committed.load(Ordering::Acquire)
-    }
-
-    /// Whether no record is committed.
-    #[inline]
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Whether the buffer is full.
-    #[inline]
-    #[must_use]
-    pub fn is_full(&self) -> bool {
-        self.len() == self.capacity()
-    }
-
-    /// Committed records the reader has not consumed yet.
-    #[inline]
-    #[must_use]
-    pub fn unread(&self) -> usize {
-        self.len() - self.consumed.load(Ordering::Relaxed)
-    }
-
-    /// Splits the buffer into its writer and its reader, for use on two threads.
+    /// Splits the buffer into its writer and its reader, which borrow it (for scoped
+    /// threads, or buffers in caller memory). [`into_split`](Self::into_split) makes
+    /// handles that own it.
     pub fn split(&mut self) -> (RingWriter<'_, 'buf, T>, RingReader<'_, 'buf, T>) {
         // SAFETY: `&mut self` guarantees no other handle exists; the two returned handles
         // are the only writer and the only reader for as long as they borrow `self`.
@@ -193,7 +237,7 @@ impl<'buf, T: Copy> RingBuffer<'buf, T> {
     pub unsafe fn writer(&self) -> RingWriter<'_, 'buf, T> {
         RingWriter {
             ring: self,
-            len: self.committed.load(Ordering::Relaxed),
+            state: WriterState::new(self),
         }
     }
 
@@ -206,7 +250,7 @@ impl<'buf, T: Copy> RingBuffer<'buf, T> {
     pub unsafe fn reader(&self) -> RingReader<'_, 'buf, T> {
         RingReader {
             ring: self,
-            consumed: self.consumed.load(Ordering::Relaxed),
+            state: ReaderState::new(self),
         }
     }
 
@@ -274,12 +318,113 @@ impl<T> core::fmt::Debug for RingBuffer<'_, T> {
     }
 }
 
-/// The single writer of a [`RingBuffer`]: appends and publishes records.
+/// Queries, for every kind of handle.
+impl<T> RingBuffer<'_, T> {
+    /// How many records the buffer holds when full.
+    #[inline]
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Records committed so far (read and unread).
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.committed.load(Ordering::Acquire)
+    }
+
+    /// Whether no record is committed.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the buffer is full.
+    #[inline]
+    #[must_use]
+    pub fn is_full(&self) -> bool {
+        self.len() == self.capacity()
+    }
+
+    /// Committed records the reader has not consumed yet.
+    #[inline]
+    #[must_use]
+    pub fn unread(&self) -> usize {
+        self.len() - self.consumed.load(Ordering::Relaxed)
+    }
+}
+
+/// A writer's own state: its copy of `committed`. [`RingWriter`] and [`OwnedRingWriter`]
+/// both wrap one, so the append code exists once; the methods take the buffer the state
+/// belongs to.
+#[derive(Debug)]
+struct WriterState {
+    /// The writer's own copy of `committed`, so an append needs no load.
+    len: usize,
+}
+
+impl WriterState {
+    /// The state of a new writer of `ring`.
+    #[inline]
+    fn new<T>(ring: &RingBuffer<'_, T>) -> Self {
+        Self {
+            // Relaxed: the handle's contract orders earlier appends before this load.
+            len: ring.committed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Appends one record and publishes it, or gives it back when the buffer is full.
+    ///
+    /// # Safety
+    /// `self` is `ring`'s only writer state in use, made by [`new`](Self::new) for `ring`
+    /// after every earlier append (so `len` is current).
+    #[inline(always)]
+    unsafe fn push<T: Copy>(&mut self, ring: &RingBuffer<'_, T>, record: T) -> Result<(), T> {
+        let len = self.len;
+        if len == ring.slots.len() {
+            return Err(record);
+        }
+        // SAFETY: `len < capacity`; slot `len` is past `committed`, so no reader looks at
+        // it, and this is the only writer (the caller's contract).
+        unsafe { ring.slots.write(len, record) };
+        self.len = len + 1;
+        // Release: the slot write above happens-before a reader's Acquire load that sees
+        // the new count.
+        // mutant: ring_buffer.append_publish
+        ring.committed.store(len + 1, Ordering::Release);
+        Ok(())
+    }
+
+    /// Appends as many of `records` as fit, publishes them with one store.
+    ///
+    /// # Safety
+    /// As [`push`](Self::push).
+    #[inline(always)]
+    unsafe fn push_slice<T: Copy>(&mut self, ring: &RingBuffer<'_, T>, records: &[T]) -> usize {
+        let len = self.len;
+        let count = records.len().min(ring.slots.len() - len);
+        if count == 0 {
+            return 0;
+        }
+        // SAFETY: `len + count <= capacity`; the slots are past `committed` (no reader
+        // looks at them) and this is the only writer.
+        unsafe { ring.slots.write_slice(len, &records[..count]) };
+        self.len = len + count;
+        // Release: as in `push`, publishes all `count` slot writes at once.
+        ring.committed.store(len + count, Ordering::Release);
+        count
+    }
+}
+
+/// The single writer of a [`RingBuffer`], borrowing it (from [`RingBuffer::split`] or
+/// [`RingBuffer::writer`]): appends and publishes records. [`OwnedRingWriter`] is the
+/// form that owns its buffer.
 #[derive(Debug)]
 pub struct RingWriter<'r, 'buf, T> {
     ring: &'r RingBuffer<'buf, T>,
-    /// The writer's own copy of `committed`, so an append needs no load.
-    len: usize,
+    state: WriterState,
 }
 
 impl<T: Copy> RingWriter<'_, '_, T> {
@@ -297,18 +442,9 @@ impl<T: Copy> RingWriter<'_, '_, T> {
     /// The record itself, when the buffer is full.
     #[inline]
     pub fn push(&mut self, record: T) -> Result<(), T> {
-        let len = self.len;
-        if len == self.ring.slots.len() {
-            return Err(record);
-        }
-        // SAFETY: `len < capacity`; slot `len` is past `committed`, so no reader looks at
-        // it, and this is the only writer (the handle's contract).
-        unsafe { self.ring.slots.write(len, record) };
-        self.len = len + 1;
-        // Release: the slot write above happens-before a reader's Acquire load that sees
-        // the new count.
-        self.ring.committed.store(len + 1, Ordering::Release);
-        Ok(())
+        // SAFETY: this handle's state is the buffer's only writer state in use (the
+        // contract of `split`/`writer`), made for this buffer.
+        unsafe { self.state.push(self.ring, record) }
     }
 
     /// Appends as many records of `records` as fit, publishes them with one store, and
@@ -324,55 +460,138 @@ impl<T: Copy> RingWriter<'_, '_, T> {
     /// ```
     #[inline]
     pub fn push_slice(&mut self, records: &[T]) -> usize {
-        let len = self.len;
-        let count = records.len().min(self.ring.slots.len() - len);
-        if count == 0 {
-            return 0;
-        }
-        // SAFETY: `len + count <= capacity`; the slots are past `committed` (no reader
-        // looks at them) and this is the only writer.
-        unsafe { self.ring.slots.write_slice(len, &records[..count]) };
-        self.len = len + count;
-        // Release: as in `push`, publishes all `count` slot writes at once.
-        self.ring.committed.store(len + count, Ordering::Release);
-        count
+        // SAFETY: as in `push`.
+        unsafe { self.state.push_slice(self.ring, records) }
     }
+}
 
-    /// Records committed so far.
+impl<T> RingWriter<'_, '_, T> {
+    /// Records committed so far (exact: only this writer commits).
     #[inline]
     #[must_use]
     pub fn len(&self) -> usize {
-        self.len
+        self.state.len
     }
 
     /// Whether nothing is committed.
     #[inline]
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.state.len == 0
     }
 
     /// Free records left.
     #[inline]
     #[must_use]
     pub fn remaining(&self) -> usize {
-        self.ring.slots.len() - self.len
+        self.ring.slots.len() - self.state.len
     }
 
     /// Whether the next [`push`](Self::push) would fail.
     #[inline]
     #[must_use]
     pub fn is_full(&self) -> bool {
-        self.len == self.ring.slots.len()
+        self.state.len == self.ring.slots.len()
+    }
+
+    /// How many records the buffer holds when full.
+    #[inline]
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.ring.slots.len()
     }
 }
 
-/// The single reader of a [`RingBuffer`]: sees committed records, in order, without copying.
+/// A reader's own state: its copy of `consumed`. [`RingReader`] and [`OwnedRingReader`]
+/// both wrap one, so the read code exists once.
+#[derive(Debug)]
+struct ReaderState {
+    /// The reader's own copy of `consumed`.
+    consumed: usize,
+}
+
+impl ReaderState {
+    /// The state of a new reader of `ring`.
+    #[inline]
+    fn new<T>(ring: &RingBuffer<'_, T>) -> Self {
+        Self {
+            // Relaxed: the handle's contract orders earlier readers' progress before it.
+            consumed: ring.consumed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The committed records not yet consumed, in place.
+    ///
+    /// # Safety
+    /// `self` is `ring`'s only reader state in use, made by [`new`](Self::new) for
+    /// `ring`; and `ring` is not reset while the returned slice lives (the caller ties
+    /// `'r` to a borrow that excludes a reset).
+    #[inline(always)]
+    unsafe fn peek<'r, T: Copy>(&self, ring: &'r RingBuffer<'_, T>) -> &'r [T] {
+        // Acquire: pairs with the writer's Release store, so the slots counted here are
+        // fully written.
+        // mutant: ring_buffer.read_acquire
+        let committed = ring.committed.load(Ordering::Acquire);
+        // SAFETY: `consumed <= committed <= capacity`; slots below `committed` are written
+        // and never rewritten before a reset, which the caller excludes for `'r`.
+        unsafe { ring.slots.slice(self.consumed, committed) }
+    }
+
+    /// Marks up to `count` peeked records as consumed; returns how many were.
+    #[inline(always)]
+    fn advance<T>(&mut self, ring: &RingBuffer<'_, T>, count: usize) -> usize {
+        // Acquire: as in `peek` (the count bounds what may be consumed).
+        let committed = ring.committed.load(Ordering::Acquire);
+        let count = count.min(committed - self.consumed);
+        self.consumed += count;
+        // Relaxed: only a later reader of this buffer reads it, after a hand-over that
+        // synchronises by itself.
+        ring.consumed.store(self.consumed, Ordering::Relaxed);
+        count
+    }
+
+    /// Takes the next committed record, if any.
+    ///
+    /// # Safety
+    /// As [`peek`](Self::peek), for the duration of the call.
+    #[inline(always)]
+    unsafe fn pop<T: Copy>(&mut self, ring: &RingBuffer<'_, T>) -> Option<T> {
+        // SAFETY: the caller's contract.
+        let record = *unsafe { self.peek(ring) }.first()?;
+        self.advance(ring, 1);
+        Some(record)
+    }
+
+    /// Copies committed records into `out` and consumes them; returns how many.
+    ///
+    /// # Safety
+    /// As [`peek`](Self::peek), for the duration of the call.
+    #[inline(always)]
+    unsafe fn read_into<T: Copy>(&mut self, ring: &RingBuffer<'_, T>, out: &mut [T]) -> usize {
+        // SAFETY: the caller's contract.
+        let committed = unsafe { self.peek(ring) };
+        let count = committed.len().min(out.len());
+        out[..count].copy_from_slice(&committed[..count]);
+        self.advance(ring, count)
+    }
+
+    /// Committed records not consumed yet.
+    #[inline]
+    fn unread<T>(&self, ring: &RingBuffer<'_, T>) -> usize {
+        // Acquire: as in `peek` (uniform with every load of `committed` by a reader).
+        ring.committed.load(Ordering::Acquire) - self.consumed
+    }
+}
+
+/// The single reader of a [`RingBuffer`], borrowing it (from [`RingBuffer::split`] or
+/// [`RingBuffer::reader`]): sees committed records, in order, without copying.
+/// [`OwnedRingReader`] is the form that owns its buffer.
+///
+/// The `&self` queries load `committed` afresh; it only grows until a reset.
 #[derive(Debug)]
 pub struct RingReader<'r, 'buf, T> {
     ring: &'r RingBuffer<'buf, T>,
-    /// The reader's own copy of `consumed`.
-    consumed: usize,
+    state: ReaderState,
 }
 
 impl<'r, T: Copy> RingReader<'r, '_, T> {
@@ -384,55 +603,76 @@ impl<'r, T: Copy> RingReader<'r, '_, T> {
     #[inline]
     #[must_use]
     pub fn peek(&self) -> &'r [T] {
-        // Acquire: pairs with the writer's Release store, so the slots counted here are
-        // fully written.
-        let committed = self.ring.committed.load(Ordering::Acquire);
-        // SAFETY: `consumed <= committed <= capacity`; slots below `committed` are written
-        // and never rewritten while `self` (and so the buffer) is borrowed.
-        unsafe { self.ring.slots.slice(self.consumed, committed) }
+        // SAFETY: this handle's state is the buffer's only reader state in use (the
+        // contract of `split`/`reader`); a reset needs `&mut` of the buffer, which `'r`
+        // excludes, or the contract of `reset_unchecked`, which excludes live handles
+        // and slices.
+        unsafe { self.state.peek(self.ring) }
     }
 
     /// Marks up to `count` peeked records as consumed; returns how many were.
     #[inline]
     pub fn advance(&mut self, count: usize) -> usize {
-        let committed = self.ring.committed.load(Ordering::Acquire);
-        let count = count.min(committed - self.consumed);
-        self.consumed += count;
-        // Relaxed: only a later reader of this buffer reads it, after a hand-over that
-        // synchronises by itself.
-        self.ring.consumed.store(self.consumed, Ordering::Relaxed);
-        count
+        self.state.advance(self.ring, count)
     }
 
     /// Takes the next committed record, if any.
     #[inline]
     pub fn pop(&mut self) -> Option<T> {
-        let record = *self.peek().first()?;
-        self.advance(1);
-        Some(record)
+        // SAFETY: as in `peek`.
+        unsafe { self.state.pop(self.ring) }
     }
 
     /// Copies committed records into `out` and consumes them; returns how many.
     #[inline]
     pub fn read_into(&mut self, out: &mut [T]) -> usize {
-        let committed = self.peek();
-        let count = committed.len().min(out.len());
-        out[..count].copy_from_slice(&committed[..count]);
-        self.advance(count)
+        // SAFETY: as in `peek`.
+        unsafe { self.state.read_into(self.ring, out) }
     }
+}
 
-    /// Committed records not consumed yet.
+impl<T> RingReader<'_, '_, T> {
+    /// Committed records not consumed yet: exact at the call's load, at least as many
+    /// afterwards.
     #[inline]
     #[must_use]
     pub fn unread(&self) -> usize {
-        self.ring.committed.load(Ordering::Acquire) - self.consumed
+        self.state.unread(self.ring)
     }
 
     /// Records consumed so far.
     #[inline]
     #[must_use]
     pub fn consumed(&self) -> usize {
-        self.consumed
+        self.state.consumed
+    }
+
+    /// Records committed so far (read and unread), as [`RingBuffer::len`].
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ring.len()
+    }
+
+    /// Whether no record was committed at the call's load.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the buffer is full: no more records will be committed before a reset.
+    #[inline]
+    #[must_use]
+    pub fn is_full(&self) -> bool {
+        self.ring.is_full()
+    }
+
+    /// How many records the buffer holds when full.
+    #[inline]
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.ring.slots.len()
     }
 }
 

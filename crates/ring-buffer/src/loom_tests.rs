@@ -80,3 +80,48 @@ fn loom__hand_over_then_reset__then_no_race_with_previous_reader() {
         owner.join().unwrap();
     });
 }
+
+/// The owned handles, each dropped on its own thread, in either order: the last one
+/// frees the buffer (loom fails a model that leaks an `Arc`), and a reader that sees the
+/// writer abandoned sees every record it committed.
+#[test]
+fn loom__owned_handles_dropped_on_two_threads__then_abandonment_visible_and_storage_freed() {
+    let outcomes = std::sync::Arc::new(Mutex::new(BTreeSet::new()));
+    let seen = std::sync::Arc::clone(&outcomes);
+    loom::model(move || {
+        let (mut writer, mut reader) = RingBuffer::<u64>::owned(2).unwrap();
+        let w = thread::spawn(move || {
+            writer.push(1).unwrap();
+            assert_eq!(writer.push_slice(&[2, 3]), 1);
+            // Dropped at the end of the closure: abandons the buffer, frees it if last.
+            writer.is_abandoned()
+        });
+        let r = thread::spawn(move || {
+            let first = reader.peek().to_vec();
+            let n = first.len();
+            reader.advance(n);
+            let abandoned = reader.is_abandoned();
+            if abandoned {
+                assert_eq!(reader.unread(), 2 - n, "every record committed is visible");
+                assert!(reader.is_full());
+            }
+            (abandoned, first)
+        });
+        let writer_saw_reader_gone = w.join().unwrap();
+        let (reader_saw_writer_gone, first) = r.join().unwrap();
+        assert_eq!(first, [1, 2][..first.len()], "a prefix, in order");
+        assert!(
+            !(writer_saw_reader_gone && reader_saw_writer_gone),
+            "only one handle outlives the other"
+        );
+        seen.lock()
+            .unwrap()
+            .insert((writer_saw_reader_gone, reader_saw_writer_gone));
+    });
+    let outcomes = outcomes.lock().unwrap().clone();
+    assert_eq!(
+        outcomes,
+        BTreeSet::from([(false, false), (false, true), (true, false)]),
+        "loom explored both drop orders and drops after both checks"
+    );
+}

@@ -197,3 +197,122 @@ fn ring__concurrent_reader__then_every_record_once_in_order() {
         }
     });
 }
+
+#[test]
+fn reader_queries__shared_reference__then_len_full_and_capacity_follow_the_writer() {
+    let mut ring = RingBuffer::with_capacity(2).unwrap();
+    let (mut writer, reader) = ring.split();
+    let r = &reader;
+    assert!(r.is_empty() && !r.is_full());
+    assert_eq!((r.len(), r.capacity(), writer.capacity()), (0, 2, 2));
+    writer.push(1_u8).unwrap();
+    assert_eq!((reader.len(), reader.unread()), (1, 1));
+    assert!(!reader.is_empty() && !reader.is_full());
+    writer.push(2).unwrap();
+    assert!(reader.is_full(), "a full buffer commits nothing more");
+}
+
+#[test]
+fn owned_writer__moved_into_spawned_thread__then_reader_sees_every_record_in_order() {
+    const RECORDS: u64 = if cfg!(miri) { 200 } else { 100_000 };
+    let (mut writer, mut reader) = RingBuffer::owned(RECORDS as usize).unwrap();
+    let worker = std::thread::spawn(move || {
+        let mut next = 0;
+        while next < RECORDS {
+            if next % 5 == 0 {
+                writer.push(event(next)).unwrap();
+                next += 1;
+            } else {
+                let batch: Vec<Event> = (next..(next + 7).min(RECORDS)).map(event).collect();
+                next += writer.push_slice(&batch) as u64;
+            }
+        }
+        assert!(writer.is_full());
+    });
+    let mut expected = 0;
+    loop {
+        let finished = reader.is_abandoned();
+        let committed = reader.peek();
+        for e in committed {
+            assert_eq!(*e, event(expected), "every record once, in order");
+            expected += 1;
+        }
+        let n = committed.len();
+        reader.advance(n);
+        if finished {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    worker.join().unwrap();
+    assert_eq!(
+        expected, RECORDS,
+        "the last look after abandonment saw everything"
+    );
+    assert_eq!((reader.unread(), reader.consumed()), (0, RECORDS as usize));
+}
+
+#[test]
+fn owned_reader__writer_dropped__then_abandoned_and_every_record_readable() {
+    let (mut writer, mut reader) = RingBuffer::owned(4).unwrap();
+    assert!(!reader.is_abandoned() && !writer.is_abandoned());
+    assert_eq!(writer.push_slice(&[1_u32, 2, 3]), 3);
+    assert_eq!((writer.len(), writer.remaining()), (3, 1));
+    drop(writer);
+    assert!(reader.is_abandoned());
+    assert_eq!(reader.pop(), Some(1));
+    let mut out = [0; 4];
+    assert_eq!(reader.read_into(&mut out), 2);
+    assert_eq!(out[..2], [2, 3]);
+    assert_eq!((reader.unread(), reader.len()), (0, 3));
+    assert!(!reader.is_full() && reader.is_abandoned());
+}
+
+#[test]
+fn owned_writer__reader_dropped__then_abandoned_and_appends_accepted_until_full() {
+    let (mut writer, reader) = RingBuffer::owned(2).unwrap();
+    drop(reader);
+    assert!(writer.is_abandoned());
+    assert_eq!(writer.push(1_u8), Ok(()));
+    assert_eq!(writer.push_slice(&[2, 3]), 1);
+    assert!(writer.is_full());
+    assert_eq!(writer.push(4), Err(4));
+}
+
+#[test]
+fn owned_handles__last_one_dropped__then_storage_freed() {
+    for writer_last in [false, true] {
+        let (writer, reader) = RingBuffer::<u64>::owned(8).unwrap();
+        let storage = std::sync::Arc::downgrade(&writer.shared);
+        assert_eq!(storage.strong_count(), 2);
+        if writer_last {
+            drop(reader);
+            assert!(storage.upgrade().is_some(), "the writer still holds it");
+            drop(writer);
+        } else {
+            drop(writer);
+            assert!(storage.upgrade().is_some(), "the reader still holds it");
+            drop(reader);
+        }
+        assert!(storage.upgrade().is_none(), "freed with the last handle");
+    }
+}
+
+#[test]
+fn into_split__records_and_progress_before__then_kept() {
+    let mut ring = RingBuffer::with_capacity(3).unwrap();
+    {
+        let (mut writer, mut reader) = ring.split();
+        writer.push_slice(&[1_u8, 2]);
+        assert_eq!(reader.pop(), Some(1));
+    }
+    let (mut writer, reader) = ring.into_split();
+    assert_eq!((writer.len(), reader.consumed()), (2, 1));
+    writer.push(3).unwrap();
+    assert_eq!(reader.peek(), &[2, 3]);
+    let debug = std::format!("{writer:?} {reader:?}");
+    assert!(
+        debug.contains("OwnedRingWriter") && debug.contains("committed: 3"),
+        "{debug}"
+    );
+}

@@ -1,3 +1,5 @@
+//! A lane's configuration: shape, exhaustion policy and mode, with their typed errors.
+
 use core::fmt;
 
 /// What a lane does when its producer needs an empty ring and none is free.

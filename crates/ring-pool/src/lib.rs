@@ -5,7 +5,9 @@
 //! - **Write**: [`LaneProducer::write`] appends to the active ring (one release store).
 //! - **Swap**: when the ring is full, the producer takes an empty ring (its spares, then
 //!   the free queue), makes it active, and submits the full one with a header: a per-lane
-//!   sequence number, flags, and the events lost since the previous submitted ring.
+//!   sequence number, flags, and the events lost since the previous submitted ring. Every
+//!   producer operation that submits says so ([`Submission`], [`FlushOutcome`]), so the
+//!   caller knows when to wake a drain that may be parked.
 //! - **Exhaustion**: with no empty ring, [`ExhaustionPolicy::DropOldest`] takes back the
 //!   oldest ring the drain has not claimed (a compare-and-swap on the submit queue's head
 //!   that the drain uses too: a claimed ring is never taken back), and
@@ -28,15 +30,27 @@ extern crate alloc;
 #[cfg(any(feature = "std", loom, test))]
 extern crate std;
 
+mod active_word;
 mod config;
+mod counters;
+mod drain;
 mod lane;
+mod outcome;
+mod pin;
+mod producer;
 mod submit;
+mod swap;
 mod sync;
+mod taken;
 
 pub use ada_metrics::{DropCounts, LaneSnapshot};
 pub use ada_ring_buffer::{RingFlags, RingHeader};
 pub use config::{ExhaustionPolicy, LaneConfig, LaneConfigError, LaneMode, MAX_RINGS, MarkError};
-pub use lane::{FlushOutcome, Lane, LaneDrain, LaneProducer, TakenRing};
+pub use drain::LaneDrain;
+pub use lane::Lane;
+pub use outcome::{FlushOutcome, Submission};
+pub use producer::LaneProducer;
+pub use taken::TakenRing;
 
 #[cfg(all(test, not(loom)))]
 mod tests;

@@ -1,4 +1,3 @@
-#![allow(non_snake_case)]
 //! loom models of the lane protocol: swap vs recycle, drop-oldest reclaim vs the drain's
 //! claim (the race the original C system got wrong), and in-place collection of a partly
 //! filled ring vs a concurrent write and swap.
@@ -9,6 +8,7 @@
 //! (loom 0.7 can stop after one iteration when a thread begins with an atomic load:
 //! tokio-rs/loom#392). Ring records and headers are loom-tracked cells, so an ordering
 //! too weak to order a reset or a record read is reported as a data race.
+#![allow(non_snake_case)]
 
 use super::*;
 use loom::sync::Arc;

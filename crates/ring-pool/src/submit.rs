@@ -51,12 +51,13 @@ impl SubmitQueue {
         self.slots[tail % self.slots.len()].store(ring, Ordering::Relaxed);
         // Release: the ring's records and header, and the slot, happen-before a
         // claimant's Acquire load of `tail`.
+        // mutant: ring_pool.submit_publish
         self.tail.store(tail.wrapping_add(1), Ordering::Release);
         queued + 1
     }
 
     /// Claims the oldest entry. The drain calls this to take a ring; the producer calls
-    /// it (through [`reclaim_oldest`](Self::reclaim_oldest)) to take one back.
+    /// it (in `Lane::reclaim_oldest`, `swap.rs`) to take one back.
     pub(crate) fn claim(&self) -> Option<u32> {
         self.claim_if(|_| true)
     }
@@ -72,9 +73,11 @@ impl SubmitQueue {
         loop {
             // Acquire: pairs with the producer's Release store, so the slot and the
             // ring it names are fully written.
+            // mutant: ring_pool.claim_sees_submit
             let tail = self.tail.load(Ordering::Acquire);
             // Signed distance: a tail behind the head is stale, not "entries to claim"
             // (loom found the claim of an unpublished entry when this compared `==`).
+            // mutant: ring_pool.claim_empty_test
             if (tail.wrapping_sub(head) as isize) <= 0 {
                 return None;
             }
@@ -89,6 +92,7 @@ impl SubmitQueue {
             // after the ring it names has left the queue, which it learns through the
             // free queue's release/acquire or through its own claim. Weakening this from
             // AcqRel changed no loom model's outcome.
+            // mutant: ring_pool.claim_by_cas
             match self.head.compare_exchange_weak(
                 head,
                 head.wrapping_add(1),

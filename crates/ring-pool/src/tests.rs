@@ -1,3 +1,5 @@
+//! Unit tests of the lane: swaps, exhaustion policies, marks, in-place collection,
+//! conservation under stress.
 #![allow(non_snake_case)]
 
 use super::*;
@@ -519,4 +521,38 @@ fn errors__then_display_names_the_limit() {
             .to_string()
             .contains("flight-recorder")
     );
+}
+
+#[test]
+fn submission__each_producer_operation__then_reported_exactly_when_a_ring_is_submitted() {
+    let lane = lane(4, 2, ExhaustionPolicy::DropOldest);
+    let mut producer = producer(&lane);
+    assert_eq!(producer.write(1), Submission::NothingSubmitted);
+    assert_eq!(producer.write(2), Submission::NothingSubmitted);
+    assert_eq!(
+        producer.write(3),
+        Submission::Submitted,
+        "the full ring made room"
+    );
+    assert_eq!(producer.write_slice(&[4]), Submission::NothingSubmitted);
+    assert_eq!(producer.write_slice(&[5, 6]), Submission::Submitted);
+    assert_eq!(producer.flush().submission(), Submission::Submitted);
+    assert_eq!(lane.submitted_len(), 3);
+
+    let recorder = recorder(2, 2);
+    let mut producer = self::producer(&recorder);
+    assert_eq!(
+        producer.write_slice(&[1, 2, 3]),
+        Submission::NothingSubmitted,
+        "a full unmarked window is held, not submitted"
+    );
+    assert_eq!(producer.mark(), Submission::Submitted, "the held window");
+    assert_eq!(
+        producer.mark(),
+        Submission::NothingSubmitted,
+        "none held now"
+    );
+    assert_eq!(producer.mark_push(), Ok(Submission::NothingSubmitted));
+    take_all(&recorder); // frees a ring for the flush below
+    assert_eq!(producer.mark_pop(), Ok(FlushOutcome::Submitted));
 }

@@ -1,3 +1,5 @@
+//! The typed errors of slot storage made from caller memory.
+
 use core::fmt;
 
 /// Why slot storage could not be created.

@@ -1,3 +1,5 @@
+//! Unit tests of the slot storage: owned and caller-memory forms, their typed errors.
+
 #![allow(non_snake_case)]
 
 use super::*;

@@ -1,5 +1,35 @@
 //! A bounded lock-free single-producer single-consumer queue of `Copy` values.
 //!
+//! ```
+//! use ada_spsc::Queue;
+//!
+//! // An owned pair (feature `alloc`): each handle moves to its own thread.
+//! let (mut producer, mut consumer) = Queue::<u32>::owned(8)?;
+//! let worker = std::thread::spawn(move || {
+//!     for value in 0..100 {
+//!         while producer.push(value).is_err() {
+//!             std::thread::yield_now(); // full: wait for the consumer
+//!         }
+//!     }
+//!     // Dropping the producer here abandons the queue.
+//! });
+//! let mut received = Vec::new();
+//! loop {
+//!     if let Some(value) = consumer.pop() {
+//!         received.push(value);
+//!     } else if consumer.is_abandoned() {
+//!         // The producer is gone and all it pushed is visible now: take the rest.
+//!         received.extend(core::iter::from_fn(|| consumer.pop()));
+//!         break;
+//!     } else {
+//!         std::thread::yield_now();
+//!     }
+//! }
+//! worker.join().unwrap();
+//! assert_eq!(received, (0..100).collect::<Vec<_>>());
+//! # Ok::<(), ada_spsc::SlotsError>(())
+//! ```
+//!
 //! In ada this queue carries ring indices between a traced thread and the drain thread:
 //! full rings one way (the submit queue), empty rings back (the free queue). It is a
 //! Lamport queue with the refinements that make such queues fast:
@@ -11,11 +41,19 @@
 //!   says the queue is full (producer) or empty (consumer), so in steady state an
 //!   operation reads no cache line the other thread writes;
 //! - positions run over `0..2 * capacity`, so every one of `capacity` slots is usable and
-//!   any capacity from 1 up works (no rounding to a power of two);
-//! - [`Producer`] and [`Consumer`] are separate handles, so "one producer, one consumer"
-//!   is enforced by the type system when the queue is [`split`](Queue::split); a queue
-//!   embedded in a pre-allocated structure can hand out handles by contract instead
-//!   ([`Queue::producer`], [`Queue::consumer`]).
+//!   any capacity from 1 up works (no rounding to a power of two).
+//!
+//! # Three ways to get the handles
+//! "One producer, one consumer" is enforced by the type system in the first two:
+//!
+//! | how | handles | storage | when |
+//! |---|---|---|---|
+//! | [`Queue::owned`], [`Queue::into_split`] (feature `alloc`) | [`OwnedProducer`], [`OwnedConsumer`]: `Send + 'static` when `T: Send` | shared through an `Arc`; the last handle dropped frees it | threads of their own (`std::thread::spawn`); the other side's drop is visible ([`OwnedConsumer::is_abandoned`]) |
+//! | [`Queue::split`] | [`Producer`], [`Consumer`], borrowing the queue | the queue's: owned or caller memory ([`Queue::from_uninit`], [`Queue::from_bytes`]), no allocation needed | scoped threads, `no_std` |
+//! | [`Queue::producer`], [`Queue::consumer`] (`unsafe`) | [`Producer`], [`Consumer`] | the queue's | a queue embedded in a structure whose own protocol says who produces and who consumes |
+//!
+//! The push and pop code is the same for every kind of handle: a borrowed and an owned
+//! handle wrap the same per-side state, and the owned one adds no work to an operation.
 //!
 //! ```
 //! use ada_spsc::Queue;
@@ -47,11 +85,14 @@
 //! | `tail` | producer | `Release` | consumer | `Acquire` | a slot's value happens-before the consumer sees the slot counted |
 //! | `head` | consumer | `Release` | producer | `Acquire` | the consumer's read of a slot happens-before the producer reuses it |
 //! | `tail`, `head` | owner | — | owner | `Relaxed` | each side reads its own last store |
+//! | `abandoned` (owned handles) | the handle dropped first | `Release` | the other handle (`is_abandoned`) | `Acquire` | everything the dropped handle did happens-before: a consumer that sees it then pops every value pushed |
 //!
 //! The cached copies (`cached_head`, `cached_tail`) live in the handles. A stale cache
 //! is always conservative: it can only make the queue look fuller (producer) or emptier
 //! (consumer) than it is, which triggers a refresh. A handle made afresh
-//! ([`Queue::producer`]) starts from one Acquire load of the other side's position.
+//! ([`Queue::producer`]) starts from one Acquire load of the other side's position. The
+//! `&self` queries (`len`, `free_len`, `is_empty`, `is_full`) load the other side's
+//! position afresh (Acquire) and leave the cache alone.
 //!
 //! # Taking back the oldest entry
 //! The ring pool's drop-oldest policy needs its producer to take back the oldest
@@ -66,9 +107,13 @@ extern crate alloc;
 #[cfg(any(feature = "std", loom, test))]
 extern crate std;
 
+#[cfg(feature = "alloc")]
+mod owned;
 mod sync;
 
 pub use ada_slots::{Slots, SlotsError};
+#[cfg(feature = "alloc")]
+pub use owned::{OwnedConsumer, OwnedProducer};
 
 use core::fmt;
 use core::mem::{MaybeUninit, size_of};
@@ -117,6 +162,44 @@ impl<T: Copy> Queue<'static, T> {
     #[cfg(feature = "alloc")]
     pub fn with_capacity(capacity: usize) -> Result<Self, SlotsError> {
         Self::from_slots(Slots::new(capacity)?)
+    }
+
+    /// Allocates a queue of `capacity` entries and returns its owned producer and
+    /// consumer (as `rtrb::RingBuffer::new` does): `Queue::with_capacity(capacity)?`
+    /// followed by [`into_split`](Self::into_split).
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = ada_spsc::Queue::owned(2)?;
+    /// std::thread::spawn(move || producer.push('a').unwrap()).join().unwrap();
+    /// assert_eq!(consumer.pop(), Some('a'));
+    /// assert!(consumer.is_abandoned(), "the producer was dropped with its thread");
+    /// # Ok::<(), ada_spsc::SlotsError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`with_capacity`](Self::with_capacity).
+    #[cfg(feature = "alloc")]
+    pub fn owned(capacity: usize) -> Result<(OwnedProducer<T>, OwnedConsumer<T>), SlotsError> {
+        Ok(Self::with_capacity(capacity)?.into_split())
+    }
+
+    /// Moves the queue into shared storage (an `Arc`) and returns its owned producer and
+    /// consumer: no lifetime ties them to the queue, so each can move to a thread of its
+    /// own. The last one dropped frees the queue. Entries already queued stay queued.
+    ///
+    /// Works for every `Queue<'static, T>`: allocated, or in `'static` caller memory.
+    ///
+    /// ```
+    /// let mut queue = ada_spsc::Queue::with_capacity(4)?;
+    /// queue.split().0.push(1_u8).unwrap(); // borrowed handles first, then owned ones
+    /// let (_producer, mut consumer) = queue.into_split();
+    /// assert_eq!(consumer.pop(), Some(1));
+    /// # Ok::<(), ada_spsc::SlotsError>(())
+    /// ```
+    #[cfg(feature = "alloc")]
+    #[must_use]
+    pub fn into_split(self) -> (OwnedProducer<T>, OwnedConsumer<T>) {
+        owned::split(self)
     }
 }
 
@@ -195,7 +278,9 @@ impl<'buf, T: Copy> Queue<'buf, T> {
         self.len() == 0
     }
 
-    /// Splits the queue into its producer and its consumer.
+    /// Splits the queue into its producer and its consumer, which borrow it (for scoped
+    /// threads, or queues in caller memory). [`into_split`](Self::into_split) makes
+    /// handles that own it.
     pub fn split(&mut self) -> (Producer<'_, 'buf, T>, Consumer<'_, 'buf, T>) {
         // SAFETY: `&mut self` guarantees these are the only handles while they live.
         unsafe { (self.producer(), self.consumer()) }
@@ -211,9 +296,7 @@ impl<'buf, T: Copy> Queue<'buf, T> {
     pub unsafe fn producer(&self) -> Producer<'_, 'buf, T> {
         Producer {
             queue: self,
-            tail: self.producer.tail.load(Ordering::Relaxed),
-            // Acquire: as in every refresh of the cache (see `free_slots`).
-            cached_head: self.consumer.head.load(Ordering::Acquire),
+            state: ProducerState::new(self),
         }
     }
 
@@ -226,9 +309,7 @@ impl<'buf, T: Copy> Queue<'buf, T> {
     pub unsafe fn consumer(&self) -> Consumer<'_, 'buf, T> {
         Consumer {
             queue: self,
-            head: self.consumer.head.load(Ordering::Relaxed),
-            // Acquire: as in every refresh of the cache (see `available`).
-            cached_tail: self.producer.tail.load(Ordering::Acquire),
+            state: ConsumerState::new(self),
         }
     }
 
@@ -249,7 +330,10 @@ impl<'buf, T: Copy> Queue<'buf, T> {
         self.producer.tail.store(0, Ordering::Relaxed);
         self.consumer.head.store(0, Ordering::Relaxed);
     }
+}
 
+/// Position arithmetic, shared by every kind of handle.
+impl<T> Queue<'_, T> {
     /// The slot a position refers to.
     #[inline(always)]
     fn slot(&self, position: usize) -> usize {
@@ -302,52 +386,58 @@ impl<T> fmt::Display for Full<T> {
 
 impl<T: fmt::Debug> core::error::Error for Full<T> {}
 
-/// The single producer of a [`Queue`].
-pub struct Producer<'q, 'buf, T> {
-    queue: &'q Queue<'buf, T>,
+/// A producer's own state: its position and its view of the consumer's. [`Producer`]
+/// and [`OwnedProducer`] both wrap one, so the push code exists once; the methods take
+/// the queue the state belongs to.
+#[derive(Debug)]
+struct ProducerState {
     /// The producer's own copy of `tail`, so no operation loads it.
     tail: usize,
     /// The producer's last view of `head`.
     cached_head: usize,
 }
 
-impl<T: Copy> Producer<'_, '_, T> {
+impl ProducerState {
+    /// The state of a new producer of `queue`.
+    #[inline]
+    fn new<T>(queue: &Queue<'_, T>) -> Self {
+        Self {
+            tail: queue.producer.tail.load(Ordering::Relaxed),
+            // Acquire: as in every refresh of the cache (see `free_slots`).
+            cached_head: queue.consumer.head.load(Ordering::Acquire),
+        }
+    }
+
     /// Appends `value`, or gives it back when the queue is full.
     ///
-    /// ```
-    /// let mut queue = ada_spsc::Queue::with_capacity(1)?;
-    /// let (mut producer, _consumer) = queue.split();
-    /// assert_eq!(producer.push('a'), Ok(()));
-    /// assert_eq!(producer.push('b'), Err(ada_spsc::Full('b')));
-    /// # Ok::<(), ada_spsc::SlotsError>(())
-    /// ```
-    ///
-    /// # Errors
-    /// [`Full`] with the value, when no slot is free.
-    #[inline]
-    pub fn push(&mut self, value: T) -> Result<(), Full<T>> {
-        let queue = self.queue;
+    /// # Safety
+    /// `self` is `queue`'s only producer state in use, made by [`new`](Self::new) for
+    /// `queue` after everything earlier producers did (so `tail` is current).
+    #[inline(always)]
+    unsafe fn push<T: Copy>(&mut self, queue: &Queue<'_, T>, value: T) -> Result<(), Full<T>> {
         let tail = self.tail;
-        if self.free_slots(1) == 0 {
+        if self.free_slots(queue, 1) == 0 {
             return Err(Full(value));
         }
         // SAFETY: the slot at `tail` is free: the consumer's Release store of `head`
         // (observed through `free_slots`' Acquire load) ordered its last read of the slot
-        // before this write, and this is the only producer.
+        // before this write, and this is the only producer (the caller's contract).
         unsafe { queue.slots.write(queue.slot(tail), value) };
         self.tail = queue.advance(tail, 1);
         // Release: the slot write happens-before the consumer's Acquire load of `tail`.
+        // mutant: spsc.push_publish
         queue.producer.tail.store(self.tail, Ordering::Release);
         Ok(())
     }
 
-    /// Appends as many of `values` as fit, publishing them with one store; returns how
-    /// many were appended.
-    #[inline]
-    pub fn push_slice(&mut self, values: &[T]) -> usize {
-        let queue = self.queue;
+    /// Appends as many of `values` as fit, publishing them with one store.
+    ///
+    /// # Safety
+    /// As [`push`](Self::push).
+    #[inline(always)]
+    unsafe fn push_slice<T: Copy>(&mut self, queue: &Queue<'_, T>, values: &[T]) -> usize {
         let tail = self.tail;
-        let count = values.len().min(self.free_slots(values.len()));
+        let count = values.len().min(self.free_slots(queue, values.len()));
         if count == 0 {
             return 0;
         }
@@ -365,22 +455,9 @@ impl<T: Copy> Producer<'_, '_, T> {
         count
     }
 
-    /// Free slots, at least as many as at the moment of the call.
-    #[must_use]
-    pub fn free_len(&mut self) -> usize {
-        self.free_slots(usize::MAX)
-    }
-
-    /// The queue's capacity.
-    #[must_use]
-    pub fn capacity(&self) -> usize {
-        self.queue.capacity()
-    }
-
     /// Free slots, re-reading `head` only when the cached view shows fewer than `wanted`.
     #[inline(always)]
-    fn free_slots(&mut self, wanted: usize) -> usize {
-        let queue = self.queue;
+    fn free_slots<T>(&mut self, queue: &Queue<'_, T>, wanted: usize) -> usize {
         let capacity = queue.slots.len();
         let free = capacity - queue.distance(self.cached_head, self.tail);
         if free >= wanted {
@@ -388,8 +465,95 @@ impl<T: Copy> Producer<'_, '_, T> {
         }
         // Acquire: pairs with the consumer's Release store of `head`, so its reads of
         // the slots it freed happen-before our writes to them.
+        // mutant: spsc.producer_sees_head
         self.cached_head = queue.consumer.head.load(Ordering::Acquire);
         capacity - queue.distance(self.cached_head, self.tail)
+    }
+
+    /// Entries queued, from a fresh view of `head` (the cache is left alone): exact at
+    /// the load; only the consumer changes it afterwards, and only downwards.
+    #[inline]
+    fn len<T>(&self, queue: &Queue<'_, T>) -> usize {
+        // Acquire: as in a refresh; the count reads no slot, so this is for uniformity
+        // with every other load of the opposite position.
+        let head = queue.consumer.head.load(Ordering::Acquire);
+        queue.distance(head, self.tail)
+    }
+}
+
+/// The single producer of a [`Queue`], borrowing it (from [`Queue::split`] or
+/// [`Queue::producer`]). [`OwnedProducer`] is the form that owns its queue.
+///
+/// The `&self` queries load the consumer's position afresh; from the producer's side
+/// the queue can only become emptier than they say.
+pub struct Producer<'q, 'buf, T> {
+    queue: &'q Queue<'buf, T>,
+    state: ProducerState,
+}
+
+impl<T: Copy> Producer<'_, '_, T> {
+    /// Appends `value`, or gives it back when the queue is full.
+    ///
+    /// ```
+    /// let mut queue = ada_spsc::Queue::with_capacity(1)?;
+    /// let (mut producer, _consumer) = queue.split();
+    /// assert_eq!(producer.push('a'), Ok(()));
+    /// assert_eq!(producer.push('b'), Err(ada_spsc::Full('b')));
+    /// # Ok::<(), ada_spsc::SlotsError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Full`] with the value, when no slot is free.
+    #[inline]
+    pub fn push(&mut self, value: T) -> Result<(), Full<T>> {
+        // SAFETY: this handle's state is the queue's only producer state in use (the
+        // contract of `split`/`producer`), made for this queue.
+        unsafe { self.state.push(self.queue, value) }
+    }
+
+    /// Appends as many of `values` as fit, publishing them with one store; returns how
+    /// many were appended.
+    #[inline]
+    pub fn push_slice(&mut self, values: &[T]) -> usize {
+        // SAFETY: as in `push`.
+        unsafe { self.state.push_slice(self.queue, values) }
+    }
+
+    /// Free slots: exact at the call's load of the consumer's position, and at least as
+    /// many afterwards (only the consumer frees slots).
+    #[inline]
+    #[must_use]
+    pub fn free_len(&self) -> usize {
+        self.capacity() - self.len()
+    }
+
+    /// Entries queued: exact at the call's load, at most as many afterwards.
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.state.len(self.queue)
+    }
+
+    /// Whether nothing is queued (stays true until this producer pushes).
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether no slot was free at the call's load (a [`push`](Self::push) now may
+    /// still succeed if the consumer has popped since).
+    #[inline]
+    #[must_use]
+    pub fn is_full(&self) -> bool {
+        self.free_len() == 0
+    }
+
+    /// The queue's capacity.
+    #[inline]
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.queue.capacity()
     }
 }
 
@@ -401,61 +565,77 @@ impl<T> fmt::Debug for Producer<'_, '_, T> {
     }
 }
 
-/// The single consumer of a [`Queue`].
-pub struct Consumer<'q, 'buf, T> {
-    queue: &'q Queue<'buf, T>,
+/// A consumer's own state: its position and its view of the producer's. [`Consumer`]
+/// and [`OwnedConsumer`] both wrap one, so the pop code exists once.
+#[derive(Debug)]
+struct ConsumerState {
     /// The consumer's own copy of `head`, so no operation loads it.
     head: usize,
     /// The consumer's last view of `tail`.
     cached_tail: usize,
 }
 
-impl<T: Copy> Consumer<'_, '_, T> {
+impl ConsumerState {
+    /// The state of a new consumer of `queue`.
+    #[inline]
+    fn new<T>(queue: &Queue<'_, T>) -> Self {
+        Self {
+            head: queue.consumer.head.load(Ordering::Relaxed),
+            // Acquire: as in every refresh of the cache (see `available`).
+            cached_tail: queue.producer.tail.load(Ordering::Acquire),
+        }
+    }
+
     /// Takes the oldest entry, if any.
     ///
-    /// ```
-    /// let mut queue = ada_spsc::Queue::with_capacity(2)?;
-    /// let (mut producer, mut consumer) = queue.split();
-    /// assert_eq!(consumer.pop(), None::<u8>);
-    /// producer.push(9).unwrap();
-    /// assert_eq!(consumer.pop(), Some(9));
-    /// # Ok::<(), ada_spsc::SlotsError>(())
-    /// ```
-    #[inline]
-    pub fn pop(&mut self) -> Option<T> {
-        let queue = self.queue;
+    /// # Safety
+    /// `self` is `queue`'s only consumer state in use, made by [`new`](Self::new) for
+    /// `queue` after everything earlier consumers did (so `head` is current).
+    #[inline(always)]
+    unsafe fn pop<T: Copy>(&mut self, queue: &Queue<'_, T>) -> Option<T> {
         let head = self.head;
-        if self.available(1) == 0 {
+        if self.available(queue, 1) == 0 {
             return None;
         }
         // SAFETY: the slot at `head` was written before the producer's Release store of
         // `tail` that `available` observed with Acquire; the producer does not rewrite it
-        // until our Release store of `head` below.
+        // until our Release store of `head` below; this is the only consumer.
         let value = unsafe { queue.slots.read(queue.slot(head)) };
         self.head = queue.advance(head, 1);
         // Release: our read of the slot happens-before the producer reuses it.
+        // mutant: spsc.pop_publish
         queue.consumer.head.store(self.head, Ordering::Release);
         Some(value)
     }
 
-    /// The oldest entry, without taking it.
-    #[inline]
-    pub fn peek(&mut self) -> Option<T> {
-        let queue = self.queue;
-        let head = self.head;
-        if self.available(1) == 0 {
+    /// The oldest entry, in place.
+    ///
+    /// # Safety
+    /// As [`pop`](Self::pop); and the caller ties the reference to a borrow of the
+    /// handle that owns `self`, so `head` cannot move (which takes `&mut`) while the
+    /// reference lives.
+    #[inline(always)]
+    unsafe fn peek<'q, T: Copy>(&self, queue: &'q Queue<'_, T>) -> Option<&'q T> {
+        // Acquire: as in `available`; the cache is not updated (`&self`).
+        if self.cached_tail == self.head && queue.producer.tail.load(Ordering::Acquire) == self.head
+        {
             return None;
         }
-        // SAFETY: as in `pop`; the slot stays ours because `head` does not move.
-        Some(unsafe { queue.slots.read(queue.slot(head)) })
+        let slot = queue.slot(self.head);
+        // SAFETY: the slot at `head` is published (as in `pop`), and the producer does
+        // not rewrite it until `head` moves past it, which the caller's borrow prevents
+        // for the reference's lifetime.
+        Some(unsafe { &queue.slots.slice(slot, slot + 1)[0] })
     }
 
-    /// Takes up to `out.len()` entries into `out`, with one store; returns how many.
-    #[inline]
-    pub fn pop_slice(&mut self, out: &mut [T]) -> usize {
-        let queue = self.queue;
+    /// Takes up to `out.len()` entries into `out`, with one store.
+    ///
+    /// # Safety
+    /// As [`pop`](Self::pop).
+    #[inline(always)]
+    unsafe fn pop_slice<T: Copy>(&mut self, queue: &Queue<'_, T>, out: &mut [T]) -> usize {
         let head = self.head;
-        let count = out.len().min(self.available(out.len()));
+        let count = out.len().min(self.available(queue, out.len()));
         if count == 0 {
             return 0;
         }
@@ -473,37 +653,119 @@ impl<T: Copy> Consumer<'_, '_, T> {
         count
     }
 
-    /// Entries ready to take, at least as many as at the moment of the call.
-    #[must_use]
-    pub fn len(&mut self) -> usize {
-        self.available(usize::MAX)
-    }
-
-    /// Whether no entry is ready.
-    #[must_use]
-    pub fn is_empty(&mut self) -> bool {
-        self.len() == 0
-    }
-
-    /// The queue's capacity.
-    #[must_use]
-    pub fn capacity(&self) -> usize {
-        self.queue.capacity()
-    }
-
     /// Entries ready, re-reading `tail` only when the cached view shows fewer than
     /// `wanted`.
     #[inline(always)]
-    fn available(&mut self, wanted: usize) -> usize {
-        let queue = self.queue;
+    fn available<T>(&mut self, queue: &Queue<'_, T>, wanted: usize) -> usize {
         let ready = queue.distance(self.head, self.cached_tail);
         if ready >= wanted {
             return ready;
         }
         // Acquire: pairs with the producer's Release store of `tail`, so the slots it
         // counts are fully written.
+        // mutant: spsc.consumer_sees_tail
         self.cached_tail = queue.producer.tail.load(Ordering::Acquire);
         queue.distance(self.head, self.cached_tail)
+    }
+
+    /// Entries ready, from a fresh view of `tail` (the cache is left alone): exact at
+    /// the load; only the producer changes it afterwards, and only upwards.
+    #[inline]
+    fn len<T>(&self, queue: &Queue<'_, T>) -> usize {
+        // Acquire: as in a refresh (uniform with every load of the opposite position).
+        let tail = queue.producer.tail.load(Ordering::Acquire);
+        queue.distance(self.head, tail)
+    }
+}
+
+/// The single consumer of a [`Queue`], borrowing it (from [`Queue::split`] or
+/// [`Queue::consumer`]). [`OwnedConsumer`] is the form that owns its queue.
+///
+/// The `&self` queries load the producer's position afresh; from the consumer's side
+/// the queue can only become fuller than they say.
+pub struct Consumer<'q, 'buf, T> {
+    queue: &'q Queue<'buf, T>,
+    state: ConsumerState,
+}
+
+impl<T: Copy> Consumer<'_, '_, T> {
+    /// Takes the oldest entry, if any.
+    ///
+    /// ```
+    /// let mut queue = ada_spsc::Queue::with_capacity(2)?;
+    /// let (mut producer, mut consumer) = queue.split();
+    /// assert_eq!(consumer.pop(), None::<u8>);
+    /// producer.push(9).unwrap();
+    /// assert_eq!(consumer.pop(), Some(9));
+    /// # Ok::<(), ada_spsc::SlotsError>(())
+    /// ```
+    #[inline]
+    pub fn pop(&mut self) -> Option<T> {
+        // SAFETY: this handle's state is the queue's only consumer state in use (the
+        // contract of `split`/`consumer`), made for this queue.
+        unsafe { self.state.pop(self.queue) }
+    }
+
+    /// The oldest entry, in place, without taking it. The reference borrows the
+    /// consumer, so the entry cannot be popped (and its slot reused) while it lives.
+    ///
+    /// ```
+    /// let mut queue = ada_spsc::Queue::with_capacity(2)?;
+    /// let (mut producer, mut consumer) = queue.split();
+    /// assert_eq!(consumer.peek(), None::<&[u8; 64]>);
+    /// producer.push([7; 64]).unwrap();
+    /// assert_eq!(consumer.peek().map(|value| value[0]), Some(7));
+    /// assert_eq!(consumer.len(), 1, "peeking takes nothing");
+    /// # Ok::<(), ada_spsc::SlotsError>(())
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn peek(&self) -> Option<&T> {
+        // SAFETY: as in `pop`; the reference borrows `self`, so `head` stays put.
+        unsafe { self.state.peek(self.queue) }
+    }
+
+    /// Takes up to `out.len()` entries into `out`, with one store; returns how many.
+    #[inline]
+    pub fn pop_slice(&mut self, out: &mut [T]) -> usize {
+        // SAFETY: as in `pop`.
+        unsafe { self.state.pop_slice(self.queue, out) }
+    }
+
+    /// Entries ready to take: exact at the call's load of the producer's position, and
+    /// at least as many afterwards (only the producer adds entries).
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.state.len(self.queue)
+    }
+
+    /// Free slots: exact at the call's load, at most as many afterwards.
+    #[inline]
+    #[must_use]
+    pub fn free_len(&self) -> usize {
+        self.capacity() - self.len()
+    }
+
+    /// Whether no entry was ready at the call's load (one may have arrived since).
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the queue is full (stays true until this consumer pops).
+    #[inline]
+    #[must_use]
+    pub fn is_full(&self) -> bool {
+        self.free_len() == 0
+    }
+
+    /// The queue's capacity.
+    #[inline]
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.queue.capacity()
     }
 }
 

@@ -122,3 +122,51 @@ fn loom__batches_across_wraparound__then_fifo() {
     );
     assert_eq!(outcomes, BTreeSet::from([4]));
 }
+
+/// The owned handles, each dropped on its own thread, in either order: the last one
+/// frees the queue (loom fails a model that leaks an `Arc`), and a handle that sees its
+/// partner abandoned sees everything the partner did: a consumer then pops every value
+/// pushed, a producer then counts exactly the entries the consumer left.
+#[test]
+fn loom__owned_handles_dropped_on_two_threads__then_abandonment_visible_and_storage_freed() {
+    let outcomes = std::sync::Arc::new(Mutex::new(BTreeSet::new()));
+    let seen = std::sync::Arc::clone(&outcomes);
+    loom::model(move || {
+        let (mut producer, mut consumer) = Queue::<u32>::owned(2).unwrap();
+        let p = thread::spawn(move || {
+            producer.push(0).unwrap();
+            producer.push(1).unwrap();
+            // Dropped at the end of the closure: abandons the queue, frees it if last.
+            producer.is_abandoned().then(|| producer.len())
+        });
+        let c = thread::spawn(move || {
+            let mut got: Vec<u32> = consumer.pop().into_iter().collect();
+            let abandoned = consumer.is_abandoned();
+            if abandoned {
+                got.extend(core::iter::from_fn(|| consumer.pop()));
+                assert_eq!(got, [0, 1], "every value pushed, in order");
+            }
+            (abandoned, got)
+        });
+        let left_when_consumer_gone = p.join().unwrap();
+        let (consumer_saw_producer_gone, got) = c.join().unwrap();
+        assert_eq!(got, [0, 1][..got.len()], "a FIFO prefix");
+        if let Some(left) = left_when_consumer_gone {
+            assert!(
+                !consumer_saw_producer_gone,
+                "only one handle outlives the other"
+            );
+            assert_eq!(left, 2 - got.len(), "the producer sees every pop");
+        }
+        seen.lock().unwrap().insert((
+            left_when_consumer_gone.is_some(),
+            consumer_saw_producer_gone,
+        ));
+    });
+    let outcomes = outcomes.lock().unwrap().clone();
+    assert_eq!(
+        outcomes,
+        BTreeSet::from([(false, false), (false, true), (true, false)]),
+        "loom explored both drop orders and drops after both checks"
+    );
+}

@@ -18,7 +18,7 @@ fn spsc__enqueue_single__then_dequeue_matches(#[case] capacity: usize) {
     let mut queue = Queue::with_capacity(capacity).unwrap();
     let (mut producer, mut consumer) = queue.split();
     producer.push(42_u64).unwrap();
-    assert_eq!(consumer.peek(), Some(42));
+    assert_eq!(consumer.peek(), Some(&42));
     assert_eq!(consumer.pop(), Some(42));
     assert_eq!(consumer.pop(), None);
 }
@@ -232,4 +232,180 @@ fn spsc__debug_display_and_capacity__then_describe_the_queue() {
         "{debug}"
     );
     assert_eq!(Full(5_u8).to_string(), "the queue is full");
+}
+
+#[test]
+fn peek__entry_present__then_reference_to_oldest_in_place_and_nothing_taken() {
+    let mut queue = Queue::with_capacity(2).unwrap();
+    let (mut producer, mut consumer) = queue.split();
+    producer.push_slice(&[[1_u8; 32], [2; 32]]);
+    let peeked: *const [u8; 32] = consumer.peek().unwrap();
+    // SAFETY: one thread; slot 0 holds the oldest entry and nothing rewrote it.
+    let slot0: *const [u8; 32] = unsafe { queue_slot_ptr(&consumer, 0) };
+    assert_eq!(peeked, slot0, "a reference into the slot, not a copy");
+    assert_eq!(consumer.len(), 2, "peeking takes nothing");
+    assert_eq!(consumer.pop(), Some([1; 32]));
+    assert_eq!(consumer.peek(), Some(&[2; 32]));
+    assert_eq!(consumer.pop(), Some([2; 32]));
+    assert_eq!(consumer.peek(), None);
+}
+
+/// The address of slot `index` of the queue a consumer reads.
+///
+/// # Safety
+/// Slot `index` has been written and is not written concurrently.
+unsafe fn queue_slot_ptr<T: Copy>(consumer: &Consumer<'_, '_, T>, index: usize) -> *const T {
+    // SAFETY: the caller's contract.
+    unsafe { consumer.queue.slots.slice(index, index + 1).as_ptr() }
+}
+
+#[test]
+fn peek__producer_published_after_consumer_cache__then_sees_entry() {
+    let mut queue = Queue::with_capacity(3).unwrap();
+    let (mut producer, mut consumer) = queue.split();
+    assert_eq!(consumer.pop(), None, "the consumer caches an empty view");
+    producer.push(5_u32).unwrap();
+    assert_eq!(consumer.peek(), Some(&5), "peek looks past a stale cache");
+}
+
+#[rstest]
+#[case(1)]
+#[case(3)]
+#[case(7)]
+fn queries__shared_reference__then_both_sides_agree_on_len_and_free(#[case] capacity: usize) {
+    let mut queue = Queue::with_capacity(capacity).unwrap();
+    let (mut producer, mut consumer) = queue.split();
+    let (p, c) = (&producer, &consumer);
+    assert!(p.is_empty() && c.is_empty() && !p.is_full() && !c.is_full());
+    assert_eq!((p.free_len(), c.free_len()), (capacity, capacity));
+    for pushed in 1..=capacity {
+        producer.push(pushed).unwrap();
+        let (p, c) = (&producer, &consumer);
+        assert_eq!((p.len(), c.len()), (pushed, pushed));
+        assert_eq!(
+            (p.free_len(), c.free_len()),
+            (capacity - pushed, capacity - pushed)
+        );
+        assert!(!p.is_empty() && !c.is_empty());
+    }
+    assert!(producer.is_full() && consumer.is_full());
+    consumer.pop().unwrap();
+    assert!(!producer.is_full(), "a fresh load sees the pop");
+    assert_eq!(producer.free_len(), 1);
+}
+
+#[test]
+fn owned_producer__moved_into_spawned_thread__then_consumer_gets_every_value_in_order() {
+    const ITEMS: u64 = if cfg!(miri) { 200 } else { 100_000 };
+    let (mut producer, mut consumer) = Queue::owned(3).unwrap();
+    let worker = std::thread::spawn(move || {
+        let mut next = 0;
+        while next < ITEMS {
+            if next % 4 == 0 {
+                let batch: Vec<u64> = (next..(next + 3).min(ITEMS)).collect();
+                next += producer.push_slice(&batch) as u64;
+            } else if producer.push(next).is_ok() {
+                next += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    });
+    let mut expected = 0;
+    let mut out = [0_u64; 2];
+    loop {
+        let n = if expected % 3 == 0 {
+            consumer.pop_slice(&mut out)
+        } else {
+            consumer.pop().map(|v| out[0] = v).map_or(0, |()| 1)
+        };
+        for v in &out[..n] {
+            assert_eq!(*v, expected, "every value once, in order");
+            expected += 1;
+        }
+        if n == 0 {
+            if consumer.is_abandoned() && consumer.is_empty() {
+                break;
+            }
+            std::thread::yield_now();
+        }
+    }
+    worker.join().unwrap();
+    assert_eq!(expected, ITEMS);
+}
+
+#[test]
+fn owned_consumer__producer_dropped__then_abandoned_and_every_value_still_poppable() {
+    let (mut producer, mut consumer) = Queue::owned(4).unwrap();
+    assert!(!consumer.is_abandoned() && !producer.is_abandoned());
+    producer.push_slice(&[1_u16, 2, 3]);
+    drop(producer);
+    assert!(consumer.is_abandoned());
+    assert_eq!((consumer.len(), consumer.peek()), (3, Some(&1)));
+    let mut out = [0; 4];
+    assert_eq!(consumer.pop_slice(&mut out), 3);
+    assert_eq!(out[..3], [1, 2, 3]);
+    assert_eq!(consumer.pop(), None);
+    assert!(consumer.is_abandoned(), "abandonment is permanent");
+}
+
+#[test]
+fn owned_producer__consumer_dropped__then_abandoned_and_push_accepted_until_full() {
+    let (mut producer, consumer) = Queue::owned(2).unwrap();
+    producer.push('a').unwrap();
+    drop(consumer);
+    assert!(producer.is_abandoned());
+    assert_eq!(producer.push('b'), Ok(()));
+    assert_eq!(producer.push('c'), Err(Full('c')));
+    assert!(producer.is_full());
+}
+
+#[test]
+fn owned_handles__last_one_dropped__then_storage_freed() {
+    for producer_last in [false, true] {
+        let (producer, consumer) = Queue::<u64>::owned(8).unwrap();
+        let storage = std::sync::Arc::downgrade(&producer.shared);
+        assert_eq!(storage.strong_count(), 2);
+        if producer_last {
+            drop(consumer);
+            assert!(storage.upgrade().is_some(), "the producer still holds it");
+            drop(producer);
+        } else {
+            drop(producer);
+            assert!(storage.upgrade().is_some(), "the consumer still holds it");
+            drop(consumer);
+        }
+        assert!(storage.upgrade().is_none(), "freed with the last handle");
+    }
+}
+
+#[test]
+fn into_split__entries_already_queued__then_kept_in_order() {
+    let mut queue = Queue::with_capacity(3).unwrap();
+    {
+        let (mut producer, mut consumer) = queue.split();
+        producer.push_slice(&[1_u8, 2, 3]);
+        assert_eq!(consumer.pop(), Some(1));
+    }
+    let (mut producer, mut consumer) = queue.into_split();
+    assert_eq!((producer.len(), producer.free_len()), (2, 1));
+    producer.push(4).unwrap();
+    assert!(producer.is_full());
+    let mut out = [0; 3];
+    assert_eq!(consumer.pop_slice(&mut out), 3);
+    assert_eq!(out, [2, 3, 4], "FIFO across the wraparound");
+    assert!(consumer.is_empty());
+}
+
+#[test]
+fn owned_handles__debug__then_name_queue_and_abandonment() {
+    let (producer, consumer) = Queue::<u8>::owned(2).unwrap();
+    let debug = std::format!("{producer:?}");
+    assert!(
+        debug.contains("OwnedProducer") && debug.contains("capacity: 2"),
+        "{debug}"
+    );
+    drop(producer);
+    let debug = std::format!("{consumer:?}");
+    assert!(debug.contains("abandoned: true"), "{debug}");
 }

@@ -12,7 +12,9 @@
 //! casts it back without a run-time type check (a `dyn Any` downcast costs an indirect
 //! call on every write).
 
-use crate::{RegisterError, Registry, ThreadHandle};
+use crate::error::RegisterError;
+use crate::handle::ThreadHandle;
+use crate::registry::Registry;
 use std::cell::RefCell;
 use std::ptr::NonNull;
 use std::sync::Arc;

@@ -1,16 +1,18 @@
-#![allow(non_snake_case)]
 //! loom model: registration, retirement and enumeration racing, and reuse of a slot
 //! after retirement (no ABA: the generation tells the two occupants apart).
 //!
 //! Each role runs on a spawned thread whose first operation is not an atomic load
 //! (tokio-rs/loom#392), and the model checks that loom explored both orders of the two
 //! threads competing for the single slot.
+#![allow(non_snake_case)]
 
 use super::*;
-use ada_ring_pool::{ExhaustionPolicy, LaneMode};
+use crate::sync::Ordering;
+use ada_ring_pool::{ExhaustionPolicy, LaneConfig, LaneMode};
 use loom::sync::atomic::AtomicUsize as LoomCounter;
 use loom::thread;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::sync::Mutex;
 
 fn config() -> RegistryConfig {

@@ -1,9 +1,16 @@
+//! Unit tests of the registry: registration, enumeration, reuse, churn, the thread-local
+//! layer, and the drain's wake-up by each submitting handle operation.
 #![allow(non_snake_case)]
 
 use super::*;
-use ada_ring_pool::{ExhaustionPolicy, LaneMode};
+use crate::slot::Slot;
+use crate::sync::AtomicUsize;
+use ada_ring_pool::{ExhaustionPolicy, FlushOutcome, LaneConfig, LaneMode};
+use crossbeam_utils::CachePadded;
 use rstest::rstest;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 fn small(capacity: usize) -> Arc<Registry<u64, u64>> {
     Registry::new(RegistryConfig {
@@ -238,7 +245,7 @@ fn isolation__no_false_sharing__then_independent_performance() {
 fn reuse__retired_slot__then_starts_clean() {
     let registry = small(1);
     let mut handle = registry.register().unwrap();
-    handle.detail_lane().mark_push().unwrap();
+    handle.mark_push().unwrap();
     for event in 0..20 {
         handle.index(event);
         handle.detail(event);
@@ -249,12 +256,12 @@ fn reuse__retired_slot__then_starts_clean() {
     assert_eq!(released[0].index.events_written, 20);
     let mut handle = registry.register().unwrap();
     assert_eq!(handle.generation(), 2);
+    assert_eq!(handle.mark_depth(), 0, "marks do not carry over");
     assert_eq!(
-        handle.detail_lane().mark_depth(),
+        registry.slots[0].index.snapshot().events_written,
         0,
-        "marks do not carry over"
+        "the new occupant's active ring is empty"
     );
-    assert_eq!(handle.index_lane().active_len(), 0);
     handle.index(100);
     drop(handle);
     let released = drain_pass(&registry, &mut delivered);
@@ -385,4 +392,102 @@ fn with_local__several_registries__then_one_handle_each_retired_at_exit() {
         delivered.values().flatten().copied().collect::<Vec<_>>(),
         [2]
     );
+}
+
+/// A handle operation that hands a ring to the drain (or retires), and what has to
+/// happen before it so that it does.
+#[derive(Debug, Clone, Copy)]
+enum Submitting {
+    /// The ninth index record: the full first ring (8 records) is submitted.
+    IndexWrite,
+    /// The same through a batch.
+    IndexSlice,
+    /// The fifth detail record in a marked scope: the full, kept window is submitted.
+    DetailWrite,
+    /// A flush of a partly filled index ring.
+    Flush,
+    /// A mark while an unmarked full window is held: it is submitted as context.
+    Mark,
+    /// A marked scope opened while a window is held: the same.
+    MarkPush,
+    /// The end of a marked scope: its partly filled window is flushed.
+    MarkPop,
+    /// The handle's drop: the thread retires.
+    Retire,
+}
+
+impl Submitting {
+    /// Brings the lanes to the point where the operation submits, submitting nothing.
+    fn prepare(self, handle: &mut ThreadHandle<u64, u64>) {
+        match self {
+            Self::IndexWrite | Self::IndexSlice => (0..8).for_each(|n| handle.index(n)),
+            Self::DetailWrite => {
+                handle.mark_push().unwrap();
+                (0..4).for_each(|n| handle.detail(n));
+            }
+            Self::Flush | Self::Retire => handle.index(0),
+            // Window [0, 4) full and held, record 4 in the active window.
+            Self::Mark | Self::MarkPush => (0..5).for_each(|n| handle.detail(n)),
+            Self::MarkPop => {
+                handle.mark_push().unwrap();
+                handle.detail(0);
+            }
+        }
+    }
+
+    fn run(self, handle: &mut Option<ThreadHandle<u64, u64>>) {
+        let Some(live) = handle.as_mut() else {
+            unreachable!("run once")
+        };
+        match self {
+            Self::IndexWrite => live.index(8),
+            Self::IndexSlice => live.index_slice(&[8, 9]),
+            Self::DetailWrite => live.detail(4),
+            Self::Flush => assert_eq!(live.flush().index, FlushOutcome::Submitted),
+            Self::Mark => live.mark(),
+            Self::MarkPush => live.mark_push().unwrap(),
+            Self::MarkPop => assert_eq!(live.mark_pop(), Ok(FlushOutcome::Submitted)),
+            Self::Retire => drop(handle.take()),
+        }
+    }
+}
+
+#[rstest]
+#[case::index_write(Submitting::IndexWrite)]
+#[case::index_slice(Submitting::IndexSlice)]
+#[case::detail_write(Submitting::DetailWrite)]
+#[case::flush(Submitting::Flush)]
+#[case::mark(Submitting::Mark)]
+#[case::mark_push(Submitting::MarkPush)]
+#[case::mark_pop(Submitting::MarkPop)]
+#[case::retire(Submitting::Retire)]
+fn handle__submits_while_drain_parked__then_drain_woken(#[case] operation: Submitting) {
+    const PARK: Duration = Duration::from_secs(20);
+    let registry = small(1);
+    let mut handle = Some(registry.register().unwrap());
+    operation.prepare(handle.as_mut().unwrap());
+    let mut drain = registry.drain().unwrap();
+    assert!(
+        !drain.has_work(),
+        "{operation:?} was prepared without submitting"
+    );
+    std::thread::scope(|s| {
+        let parked = s.spawn(move || {
+            let start = Instant::now();
+            drain.park(PARK);
+            start.elapsed()
+        });
+        while !registry.parking.is_parked() && !parked.is_finished() {
+            std::thread::yield_now();
+        }
+        // Let the drain get past its look for work into the park itself: only a
+        // wake-up can end it then.
+        std::thread::sleep(Duration::from_millis(50));
+        operation.run(&mut handle);
+        let slept = parked.join().unwrap();
+        assert!(
+            slept < PARK / 2,
+            "{operation:?} left the drain parked for {slept:?}"
+        );
+    });
 }

@@ -1,0 +1,308 @@
+//! The producer's slow path: everything but appending to a ring with room. Swapping
+//! rings, submitting the outgoing one, finding an empty one (under the exhaustion policy
+//! when none is free), flight-recorder windows, marks and closing.
+
+use crate::active_word::{ActiveWord, PinnedRing};
+use crate::config::{ExhaustionPolicy, LaneMode, MAX_RINGS};
+use crate::lane::Lane;
+use crate::outcome::Submission;
+use crate::sync::{Ordering, Place};
+use ada_ring_buffer::{RingFlags, RingHeader, RingWriter};
+use arrayvec::ArrayVec;
+
+/// The producer's own state, in a cell of the lane that only the producer touches.
+pub(crate) struct ProducerState {
+    /// Index of the ring being written (meaningless once `closed`).
+    active: u32,
+    /// Sequence number of the next submitted ring.
+    next_sequence: u64,
+    /// Events lost since the last submitted ring, for that ring's header.
+    pub(crate) pending_lost: u64,
+    /// Empty rings in the producer's hands.
+    spare: ArrayVec<u32, MAX_RINGS>,
+    /// Flight recorder: the previous, full, unmarked window, kept as context.
+    held: Option<u32>,
+    /// The current window holds a mark.
+    pub(crate) window_marked: bool,
+    /// Open `mark_push` scopes.
+    pub(crate) mark_depth: u8,
+    /// A ring the drain pinned, which must not be reused before the pin ends.
+    pinned: Option<PinnedRing>,
+    /// `close` was called.
+    closed: bool,
+}
+
+impl ProducerState {
+    /// Ring 0 active, `spare` in hand, nothing submitted, no marks.
+    pub(crate) fn new(spare: ArrayVec<u32, MAX_RINGS>) -> Self {
+        Self {
+            active: 0,
+            next_sequence: 0,
+            pending_lost: 0,
+            spare,
+            held: None,
+            window_marked: false,
+            mark_depth: 0,
+            pinned: None,
+            closed: false,
+        }
+    }
+
+    /// The ring a new producer handle writes, or `None` once the lane is closed.
+    pub(crate) fn active_ring(&self) -> Option<u32> {
+        (!self.closed).then_some(self.active)
+    }
+
+    /// Forgets the pin on `ring`, which has come back to the producer.
+    fn pin_ended_on(&mut self, ring: u32) {
+        if self.pinned.is_some_and(|pinned| pinned.ring == ring) {
+            self.pinned = None;
+        }
+    }
+}
+
+/// Why the producer replaces its active ring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RotateReason {
+    /// The ring is full: an empty ring is needed, taken under the exhaustion policy when
+    /// none is free.
+    RingFull,
+    /// A flush of a partly filled ring: only a free ring is used (a flush never drops
+    /// older data to submit newer), and the submitted ring is flagged `PARTIAL`.
+    Flush,
+}
+
+/// What replacing the active ring did with the outgoing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rotation {
+    /// Submitted to the drain.
+    Submitted,
+    /// Kept by the producer as the held flight-recorder window: nothing submitted.
+    Held,
+    /// No empty ring could be had: the active ring stays (the caller drops what it was
+    /// writing).
+    NoRing,
+}
+
+impl Rotation {
+    #[inline]
+    pub(crate) fn submission(self) -> Submission {
+        if self == Self::Submitted {
+            Submission::Submitted
+        } else {
+            Submission::NothingSubmitted
+        }
+    }
+}
+
+impl<T: Copy> Lane<T> {
+    /// Whether the current window is submitted when it is replaced: always on a
+    /// `SubmitAll` lane, when marked on a flight recorder.
+    pub(crate) fn keeps_window(&self, state: &ProducerState) -> bool {
+        match self.config.mode {
+            LaneMode::SubmitAll => true,
+            LaneMode::FlightRecorder { .. } => state.window_marked || state.mark_depth > 0,
+        }
+    }
+
+    /// Replaces the active ring.
+    pub(crate) fn rotate<'l>(
+        &'l self,
+        state: &mut ProducerState,
+        writer: &mut RingWriter<'l, 'static, T>,
+        reason: RotateReason,
+    ) -> Rotation {
+        if state.closed {
+            return Rotation::NoRing;
+        }
+        let outgoing = state.active;
+        let keep = self.keeps_window(state);
+        let marked = state.window_marked || state.mark_depth > 0;
+        if !keep && let Some(previous) = state.held.take() {
+            // Flight recorder, unmarked full window: the older held window is
+            // discarded and becomes the active ring; the full one is held.
+            self.discard(previous);
+            self.activate(state, writer, previous);
+            state.held = Some(outgoing);
+            return Rotation::Held;
+        }
+        let next = match reason {
+            RotateReason::RingFull => self.empty_ring_or_apply_policy(state),
+            RotateReason::Flush => self.empty_ring(state),
+        };
+        let Some(next) = next else {
+            return Rotation::NoRing;
+        };
+        // Submit before activating: a drain that pins the next ring then sees, in the
+        // submit queue, every ring older than it (see `LaneDrain::collect_active`).
+        let rotation = if keep {
+            let mut flags = RingFlags::empty();
+            flags.set(RingFlags::PARTIAL, reason == RotateReason::Flush);
+            flags.set(RingFlags::MARKED, marked);
+            self.submit(state, outgoing, flags);
+            Rotation::Submitted
+        } else {
+            state.held = Some(outgoing);
+            Rotation::Held
+        };
+        self.activate(state, writer, next);
+        rotation
+    }
+
+    /// An empty ring at hand: a spare, then one from the free queue.
+    fn empty_ring(&self, state: &mut ProducerState) -> Option<u32> {
+        if let Some(ring) = state.spare.pop() {
+            return Some(ring);
+        }
+        // SAFETY: the producer is the free queue's only consumer.
+        let ring = unsafe { self.free.consumer() }.pop()?;
+        self.places.moved(ring, Place::Free, Place::Producer);
+        // The drain recycled it, so any pin on it has ended.
+        state.pin_ended_on(ring);
+        Some(ring)
+    }
+
+    /// An empty ring at hand, or else (exhaustion, counted) one the exhaustion policy
+    /// gives: `DropOldest` takes the oldest submitted ring back, `DropNewest` none.
+    fn empty_ring_or_apply_policy(&self, state: &mut ProducerState) -> Option<u32> {
+        if let Some(ring) = self.empty_ring(state) {
+            return Some(ring);
+        }
+        self.producer.counters.exhaustions.add(1);
+        match self.config.policy {
+            ExhaustionPolicy::DropOldest => self.reclaim_oldest(state),
+            ExhaustionPolicy::DropNewest => None,
+        }
+    }
+
+    /// Takes back the oldest ring the drain has not claimed, counting its unread events
+    /// as lost.
+    fn reclaim_oldest(&self, state: &mut ProducerState) -> Option<u32> {
+        let pinned = state.pinned;
+        let ring = self.submit.claim_if(|ring| match pinned {
+            Some(pin) if pin.ring == ring => {
+                // Acquire: the drain's in-place reads of the ring happen-before our reset.
+                // mutant: ring_pool.reclaim_sees_pin_end
+                let last_ended = self.drain.pins_ended.load(Ordering::Acquire);
+                pin.epoch.has_ended(last_ended)
+            }
+            _ => true,
+        })?;
+        state.pin_ended_on(ring);
+        self.places.moved(ring, Place::Submitted, Place::Producer);
+        let buffer = &self.rings[ring as usize];
+        // Records the drain already collected in place are delivered; the rest is lost.
+        let lost = buffer.unread() as u64;
+        let counters = &self.producer.counters;
+        counters.dropped_oldest.add(lost);
+        counters.rings_dropped.add(1);
+        state.pending_lost += lost;
+        // SAFETY: the claim made the ring ours, and no pin on it is open.
+        unsafe { buffer.reset_unchecked() };
+        Some(ring)
+    }
+
+    /// Makes `next` (empty, the producer's) the active ring.
+    fn activate<'l>(
+        &'l self,
+        state: &mut ProducerState,
+        writer: &mut RingWriter<'l, 'static, T>,
+        next: u32,
+    ) {
+        let counters = &self.producer.counters;
+        counters.events_written.add(writer.len() as u64);
+        counters.swaps.add(1);
+        state.active = next;
+        state.window_marked = false;
+        // AcqRel: Release publishes the reset of `next` to a drain that pins it; Acquire
+        // makes a pin of the outgoing ring (and the end of every earlier pin) visible.
+        // mutant: ring_pool.activate_swap
+        let previous = self
+            .active
+            .swap(ActiveWord::unpinned(next), Ordering::AcqRel);
+        if let Some(pin) = previous.pin() {
+            state.pinned = Some(pin);
+        }
+        // SAFETY: the producer is the only writer of its active ring, and `next` is
+        // empty and in the producer's hands.
+        *writer = unsafe { self.rings[next as usize].writer() };
+    }
+
+    /// Hands `ring` to the drain with the next sequence number and the pending loss.
+    fn submit(&self, state: &mut ProducerState, ring: u32, mut flags: RingFlags) {
+        let lost = core::mem::take(&mut state.pending_lost);
+        flags.set(RingFlags::LOSS_BEFORE, lost > 0);
+        let header = RingHeader {
+            sequence: state.next_sequence,
+            flags,
+            lost_events: lost,
+        };
+        state.next_sequence += 1;
+        // SAFETY: the ring is the producer's; the drain reads the header only after it
+        // claims the ring, which the push below publishes.
+        unsafe { self.rings[ring as usize].set_header_unchecked(header) };
+        self.places.moved(ring, Place::Producer, Place::Submitted);
+        let queued = self.submit.push(ring);
+        let counters = &self.producer.counters;
+        counters.rings_submitted.add(1);
+        counters.submit_high_water.raise_to(queued as u64);
+    }
+
+    /// Recycles a producer-held flight-recorder window without submitting it.
+    fn discard(&self, ring: u32) {
+        let buffer = &self.rings[ring as usize];
+        let counters = &self.producer.counters;
+        counters.windows_discarded.add(1);
+        counters.events_discarded.add(buffer.len() as u64);
+        // SAFETY: held windows are the producer's and never pinned (the drain pins only
+        // `SubmitAll` lanes' active rings).
+        unsafe { buffer.reset_unchecked() };
+    }
+
+    /// Marks the current window; the held window, if any, is submitted now as context.
+    pub(crate) fn mark(&self, state: &mut ProducerState) -> Submission {
+        let submission = match state.held.take() {
+            Some(previous) => {
+                self.submit(state, previous, RingFlags::CONTEXT);
+                Submission::Submitted
+            }
+            None => Submission::NothingSubmitted,
+        };
+        state.window_marked = true;
+        submission
+    }
+
+    /// Ends production: submits the partly filled ring if it is kept, discards the rest,
+    /// and retires the `active` word.
+    pub(crate) fn close(&self, state: &mut ProducerState, active_len: usize) {
+        if state.closed {
+            return;
+        }
+        state.closed = true;
+        let active = state.active;
+        let keep = self.keeps_window(state);
+        let marked = state.window_marked || state.mark_depth > 0;
+        let counters = &self.producer.counters;
+        counters.events_written.add(active_len as u64);
+        if let Some(previous) = state.held.take() {
+            self.discard(previous);
+            state.spare.push(previous);
+        }
+        // As in `rotate`: submit, then retire the active word.
+        if active_len > 0 && keep {
+            let mut flags = RingFlags::PARTIAL;
+            flags.set(RingFlags::MARKED, marked);
+            self.submit(state, active, flags);
+        } else {
+            if active_len > 0 {
+                self.discard(active);
+            }
+            state.spare.push(active);
+        }
+        // AcqRel: as in `activate`; afterwards the drain can no longer pin any ring.
+        let previous = self.active.swap(ActiveWord::CLOSED, Ordering::AcqRel);
+        if let Some(pin) = previous.pin() {
+            state.pinned = Some(pin);
+        }
+    }
+}

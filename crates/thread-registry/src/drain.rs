@@ -1,0 +1,90 @@
+//! The registry's single drain: enumerating the occupied slots, telling whether any has
+//! work, and parking until a producer brings some.
+
+use crate::active_slot::ActiveSlot;
+use crate::registry::Registry;
+use crate::slot::SlotState;
+use crate::sync::Ordering;
+use core::fmt;
+
+/// The registry's single drain: enumerates slots, drains their lanes, frees retired ones.
+pub struct RegistryDrain<'r, I, D> {
+    registry: &'r Registry<I, D>,
+    /// Where the next enumeration starts; advances by one slot per enumeration.
+    cursor: usize,
+}
+
+impl<'r, I: Copy + Send + 'static, D: Copy + Send + 'static> RegistryDrain<'r, I, D> {
+    /// The drain of `registry`, whose `drain_taken` flag the caller has just set.
+    pub(crate) fn new(registry: &'r Registry<I, D>) -> Self {
+        Self {
+            registry,
+            cursor: 0,
+        }
+    }
+
+    /// Calls `f` for every slot that is active or retiring, across the whole capacity,
+    /// starting one slot further than the previous call (round-robin fairness), without
+    /// locks or allocation. Returns how many slots were visited.
+    pub fn for_each_slot(&mut self, mut f: impl FnMut(ActiveSlot<'_, 'r, I, D>)) -> usize {
+        let registry = self.registry;
+        let capacity = registry.config.capacity;
+        let start = self.cursor;
+        self.cursor = (self.cursor + 1) % capacity;
+        let mut visited = 0;
+        // Two passes over the bitmap: slots start.., then ..start.
+        for (from, to) in [(start, capacity), (0, start)] {
+            let mut next = from;
+            while let Some(slot) = registry.occupied.next_taken(next, to) {
+                // Acquire: pairs with the Release of `register` (identity, lanes) and of
+                // the handle's drop (final submits).
+                let word = registry.slots[slot].state.load(Ordering::Acquire);
+                if word.state() != SlotState::Free {
+                    visited += 1;
+                    f(ActiveSlot::new(registry, slot, word));
+                }
+                next = slot + 1;
+            }
+        }
+        visited
+    }
+
+    /// Whether any occupied slot has work waiting: a submitted ring, or a retired thread
+    /// whose slot can be released.
+    #[must_use]
+    pub fn has_work(&self) -> bool {
+        let registry = self.registry;
+        registry.occupied.any_taken(|slot| {
+            let entry = &registry.slots[slot];
+            // Acquire: pairs with the Release of a handle's drop.
+            let retiring = entry.state.load(Ordering::Acquire).state() == SlotState::Retiring;
+            retiring || entry.index.submitted_len() > 0 || entry.detail.submitted_len() > 0
+        })
+    }
+
+    /// Parks the calling (drain) thread for at most `timeout`, unless work is already
+    /// waiting. A producer that submits a ring or retires while the drain is parked, or
+    /// about to park, unparks it (`ThreadHandle` does it for every operation that can
+    /// submit): no wake-up is lost, and producers pay for the check only when they
+    /// submit a ring.
+    pub fn park(&mut self, timeout: std::time::Duration) {
+        self.registry.parking.park(timeout, || self.has_work());
+    }
+}
+
+impl<I, D> Drop for RegistryDrain<'_, I, D> {
+    fn drop(&mut self) {
+        // The next drain may run on another thread.
+        self.registry.parking.forget_thread();
+        // Release: this drain's work happens-before the next drain's.
+        self.registry.drain_taken.store(false, Ordering::Release);
+    }
+}
+
+impl<I, D> fmt::Debug for RegistryDrain<'_, I, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistryDrain")
+            .field("cursor", &self.cursor)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,216 @@
+//! A registered thread's handle: writes, flushes and marks into its two lanes, waking a
+//! parked drain whenever one of them hands a ring over, and retiring the slot on drop.
+
+use crate::registry::Registry;
+use crate::slot::{SlotState, SlotWord};
+use crate::sync::Ordering;
+use ada_ring_pool::{FlushOutcome, LaneProducer, MarkError, Submission};
+use core::fmt;
+use std::sync::Arc;
+
+/// A registered thread's access to its lanes. Dropping it retires the slot.
+///
+/// Every operation that can hand a ring to the drain (a write that fills a ring, a
+/// flush, a mark, the retirement) wakes the drain if it is parked; a write into a ring
+/// with room does no more than the lane's write.
+pub struct ThreadHandle<I: Copy + Send + 'static, D: Copy + Send + 'static> {
+    // Field order matters: the producers borrow lanes owned by `registry` and must drop
+    // first.
+    index: Option<LaneProducer<'static, I>>,
+    detail: Option<LaneProducer<'static, D>>,
+    slot: usize,
+    generation: u32,
+    registry: Arc<Registry<I, D>>,
+}
+
+/// What [`ThreadHandle::flush`] did on each lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flushed {
+    /// The index lane's flush.
+    pub index: FlushOutcome,
+    /// The detail lane's flush.
+    pub detail: FlushOutcome,
+}
+
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> ThreadHandle<I, D> {
+    /// The handle of `slot`, which the caller has just claimed for this registration.
+    ///
+    /// # Safety
+    /// The slot's lanes are reset and open, no other producer of them exists, and their
+    /// reset happens-before this call.
+    pub(crate) unsafe fn new(registry: Arc<Registry<I, D>>, slot: usize, generation: u32) -> Self {
+        let entry = &registry.slots[slot];
+        // SAFETY: the caller's contract: the only producers of reset lanes.
+        let (index, detail) = unsafe {
+            (
+                extend(
+                    entry
+                        .index
+                        .producer()
+                        .expect("a free slot's lanes are reset and open"),
+                ),
+                extend(
+                    entry
+                        .detail
+                        .producer()
+                        .expect("a free slot's lanes are reset and open"),
+                ),
+            )
+        };
+        Self {
+            index: Some(index),
+            detail: Some(detail),
+            slot,
+            generation,
+            registry,
+        }
+    }
+
+    /// Writes an index-lane record; wakes a parked drain when the write submitted a ring.
+    #[inline]
+    pub fn index(&mut self, record: I) {
+        if let Some(lane) = &mut self.index {
+            let submission = lane.write(record);
+            self.wake_drain_after(submission);
+        }
+    }
+
+    /// Writes a detail-lane record; wakes a parked drain when the write submitted a ring.
+    #[inline]
+    pub fn detail(&mut self, record: D) {
+        if let Some(lane) = &mut self.detail {
+            let submission = lane.write(record);
+            self.wake_drain_after(submission);
+        }
+    }
+
+    /// Writes a batch of index-lane records (one publishing store per ring touched);
+    /// wakes a parked drain when a ring was submitted.
+    pub fn index_slice(&mut self, records: &[I]) {
+        let submission = self.index_lane().write_slice(records);
+        self.wake_drain_after(submission);
+    }
+
+    /// Writes a batch of detail-lane records, as [`index_slice`](Self::index_slice).
+    pub fn detail_slice(&mut self, records: &[D]) {
+        let submission = self.detail_lane().write_slice(records);
+        self.wake_drain_after(submission);
+    }
+
+    /// Hands both lanes' partly filled rings to the drain now (a flight-recorder window
+    /// only when marked) and wakes the drain if one was submitted.
+    pub fn flush(&mut self) -> Flushed {
+        let flushed = Flushed {
+            index: self.index_lane().flush(),
+            detail: self.detail_lane().flush(),
+        };
+        self.wake_drain_after(flushed.index.submission().or(flushed.detail.submission()));
+        flushed
+    }
+
+    /// Marks the detail lane's current window as worth keeping (see
+    /// [`LaneProducer::mark`]); wakes the drain if the held window was submitted as
+    /// context.
+    pub fn mark(&mut self) {
+        let submission = self.detail_lane().mark();
+        self.wake_drain_after(submission);
+    }
+
+    /// Opens a marked scope on the detail lane (see [`LaneProducer::mark_push`]); wakes
+    /// the drain if the held window was submitted as context.
+    ///
+    /// # Errors
+    /// As [`LaneProducer::mark_push`].
+    pub fn mark_push(&mut self) -> Result<(), MarkError> {
+        let submission = self.detail_lane().mark_push()?;
+        self.wake_drain_after(submission);
+        Ok(())
+    }
+
+    /// Closes the innermost marked scope of the detail lane and flushes its window (see
+    /// [`LaneProducer::mark_pop`]); wakes the drain if the window was submitted.
+    ///
+    /// # Errors
+    /// As [`LaneProducer::mark_pop`].
+    pub fn mark_pop(&mut self) -> Result<FlushOutcome, MarkError> {
+        let flushed = self.detail_lane().mark_pop()?;
+        self.wake_drain_after(flushed.submission());
+        Ok(flushed)
+    }
+
+    /// Open marked scopes on the detail lane.
+    #[must_use]
+    pub fn mark_depth(&mut self) -> u8 {
+        self.detail_lane().mark_depth()
+    }
+
+    /// The slot's index.
+    #[must_use]
+    pub fn slot(&self) -> usize {
+        self.slot
+    }
+
+    /// The slot's generation for this registration.
+    #[must_use]
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// Wakes the drain if `submission` handed it a ring. The check is a compare of a
+    /// value the lane's slow path returned: on the write fast path it is a constant.
+    #[inline(always)]
+    fn wake_drain_after(&self, submission: Submission) {
+        if submission.is_submitted() {
+            self.registry.parking.wake();
+        }
+    }
+
+    #[inline(always)]
+    fn index_lane(&mut self) -> &mut LaneProducer<'static, I> {
+        self.index.as_mut().expect("present until drop")
+    }
+
+    #[inline(always)]
+    fn detail_lane(&mut self) -> &mut LaneProducer<'static, D> {
+        self.detail.as_mut().expect("present until drop")
+    }
+}
+
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drop for ThreadHandle<I, D> {
+    fn drop(&mut self) {
+        if let Some(index) = self.index.take() {
+            index.close();
+        }
+        if let Some(detail) = self.detail.take() {
+            detail.close();
+        }
+        // Release: both lanes' final submits and closes happen-before a drain that sees
+        // `Retiring`.
+        self.registry.slots[self.slot].state.store(
+            SlotWord::new(self.generation, SlotState::Retiring),
+            Ordering::Release,
+        );
+        // The final rings and the retirement are work for a parked drain.
+        self.registry.parking.wake();
+    }
+}
+
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> fmt::Debug for ThreadHandle<I, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadHandle")
+            .field("slot", &self.slot)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Extends a lane producer's borrow to `'static`.
+///
+/// # Safety
+/// The returned producer must be dropped before the registry that owns the lane; a
+/// [`ThreadHandle`] guarantees it by holding an `Arc` of the registry in a field that
+/// drops after its producers.
+unsafe fn extend<T>(producer: LaneProducer<'_, T>) -> LaneProducer<'static, T> {
+    // SAFETY: only the lifetime changes; the caller keeps the lane alive.
+    unsafe { core::mem::transmute::<LaneProducer<'_, T>, LaneProducer<'static, T>>(producer) }
+}

@@ -1,0 +1,190 @@
+//! The registry: its slots, registration of a thread, shutdown, and the single drain.
+
+use crate::config::RegistryConfig;
+use crate::drain::RegistryDrain;
+use crate::error::{RegisterError, RegistryError};
+use crate::handle::ThreadHandle;
+use crate::local;
+use crate::occupancy::Occupancy;
+use crate::slot::{AtomicSlotWord, Slot, SlotIdentity, SlotState, SlotWord};
+use crate::sync::{AtomicBool, Ordering, UnsafeCell};
+use crate::wake::DrainParking;
+use ada_ring_pool::Lane;
+use core::fmt;
+use crossbeam_utils::CachePadded;
+use std::sync::Arc;
+
+/// A fixed set of slots, each with one thread's index and detail lanes.
+///
+/// Shared as `Arc<Registry>`: thread handles keep it alive.
+pub struct Registry<I, D> {
+    pub(crate) config: RegistryConfig,
+    pub(crate) slots: Box<[Slot<I, D>]>,
+    /// Which slots are not free.
+    pub(crate) occupied: Occupancy,
+    shutting_down: AtomicBool,
+    pub(crate) drain_taken: AtomicBool,
+    /// Where the drain parks and producers wake it.
+    pub(crate) parking: DrainParking,
+}
+
+// SAFETY: the identity cells are written only by the thread that claimed the slot's bit
+// (before it publishes `Active` with Release) and read or taken only by the single drain
+// after an Acquire load of that state; lanes are `Sync`.
+unsafe impl<I: Send, D: Send> Sync for Registry<I, D> {}
+
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Registry<I, D> {
+    /// Builds a registry with every slot's lanes allocated up front.
+    ///
+    /// # Errors
+    /// [`RegistryError`] naming the wrong setting.
+    ///
+    /// ```
+    /// use ada_thread_registry::{Registry, RegistryConfig, RegistryError};
+    /// let config = RegistryConfig { capacity: 0, ..RegistryConfig::default() };
+    /// assert_eq!(Registry::<u64, u64>::new(config).err(), Some(RegistryError::ZeroCapacity));
+    /// ```
+    pub fn new(config: RegistryConfig) -> Result<Arc<Self>, RegistryError> {
+        RegistryError::check_capacity(config.capacity)?;
+        let slots = (0..config.capacity)
+            .map(|_| {
+                Ok(Slot {
+                    state: CachePadded::new(AtomicSlotWord::new(SlotWord::NEVER_USED)),
+                    index: Lane::new(config.index).map_err(RegistryError::IndexLane)?,
+                    detail: Lane::new(config.detail).map_err(RegistryError::DetailLane)?,
+                    identity: UnsafeCell::new(None),
+                })
+            })
+            .collect::<Result<Box<[_]>, RegistryError>>()?;
+        Ok(Arc::new(Self {
+            config,
+            slots,
+            occupied: Occupancy::new(config.capacity),
+            shutting_down: AtomicBool::new(false),
+            drain_taken: AtomicBool::new(false),
+            parking: DrainParking::new(),
+        }))
+    }
+
+    /// The registry's configuration.
+    #[must_use]
+    pub fn config(&self) -> &RegistryConfig {
+        &self.config
+    }
+
+    /// Registers the calling thread: claims a free slot and returns the handle through
+    /// which the thread writes. Dropping the handle retires the slot.
+    ///
+    /// # Errors
+    /// [`RegisterError::Full`] when every slot is taken (retry later: slots free up as
+    /// the drain collects exited threads), [`RegisterError::ShuttingDown`] after
+    /// [`shutdown`](Self::shutdown).
+    pub fn register(self: &Arc<Self>) -> Result<ThreadHandle<I, D>, RegisterError> {
+        // Acquire: pairs with `shutdown`'s Release (no ordering of data depends on it,
+        // but a refusal should reflect a shutdown that happened-before).
+        if self.shutting_down.load(Ordering::Acquire) {
+            return Err(RegisterError::ShuttingDown);
+        }
+        let slot = self.occupied.claim().ok_or(RegisterError::Full {
+            capacity: self.config.capacity,
+        })?;
+        let entry = &self.slots[slot];
+        // Relaxed: the bit claim (Acquire) already ordered us after the drain's release
+        // of this slot, which wrote the state we read here.
+        let previous = entry.state.load(Ordering::Relaxed);
+        let generation = previous.generation().wrapping_add(1);
+        let current = std::thread::current();
+        // SAFETY: we own the claimed bit and the slot is `Free`, so the drain does not read
+        // the identity until the `Active` store below publishes it.
+        entry.identity.with_mut(|identity| unsafe {
+            *identity = Some(SlotIdentity {
+                slot,
+                generation,
+                thread_id: current.id(),
+                thread_name: current.name().map(str::to_owned),
+                registered_at: std::time::SystemTime::now(),
+            });
+        });
+        // SAFETY: the slot is ours: its lanes were reset by the drain before it freed the
+        // bit we claimed (Acquire), and no other producer exists.
+        let handle = unsafe { ThreadHandle::new(Arc::clone(self), slot, generation) };
+        // Release: the identity and our claim of the lanes happen-before a drain that
+        // sees `Active`.
+        // mutant: thread_registry.active_publish
+        entry.state.store(
+            SlotWord::new(generation, SlotState::Active),
+            Ordering::Release,
+        );
+        Ok(handle)
+    }
+
+    /// Refuses further registrations. Threads already registered keep writing until
+    /// they exit; the drain collects them.
+    pub fn shutdown(&self) {
+        // Release: see `register`.
+        self.shutting_down.store(true, Ordering::Release);
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called.
+    #[must_use]
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Acquire)
+    }
+
+    /// Slots not free now (active or retiring).
+    #[must_use]
+    pub fn occupied(&self) -> usize {
+        self.occupied.count()
+    }
+
+    /// The drain's handle, or `None` while another one is alive: a registry has one
+    /// drain at a time.
+    pub fn drain(&self) -> Option<RegistryDrain<'_, I, D>> {
+        // Acquire: everything an earlier drain did happens-before this one.
+        if self.drain_taken.swap(true, Ordering::Acquire) {
+            return None;
+        }
+        Some(RegistryDrain::new(self))
+    }
+
+    /// Runs `f` with the calling thread's handle for this registry, registering the
+    /// thread on its first call. The handle lives in thread-local storage and retires
+    /// when the thread exits. Works with any number of registries at once.
+    ///
+    /// ```
+    /// use ada_thread_registry::{Registry, RegistryConfig};
+    /// let first = Registry::<u64, u64>::new(RegistryConfig::default())?;
+    /// let second = Registry::<u64, u64>::new(RegistryConfig::default())?;
+    /// std::thread::spawn({
+    ///     let (first, second) = (first.clone(), second.clone());
+    ///     move || {
+    ///         first.with_local(|handle| handle.index(1)).unwrap();
+    ///         second.with_local(|handle| handle.index(2)).unwrap();
+    ///         first.with_local(|handle| handle.index(3)).unwrap();
+    ///     }
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!((first.occupied(), second.occupied()), (1, 1)); // retiring until drained
+    /// # Ok::<(), ada_thread_registry::RegistryError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`register`](Self::register) on the first call; and
+    /// [`RegisterError::LocalUnavailable`] from inside `f` or during thread exit.
+    #[inline]
+    pub fn with_local<R>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut ThreadHandle<I, D>) -> R,
+    ) -> Result<R, RegisterError> {
+        local::with(self, f)
+    }
+}
+
+impl<I, D> fmt::Debug for Registry<I, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
