@@ -1,3 +1,5 @@
+//! The ring header: sequence number, flags and the loss count that travel with a ring.
+
 bitflags::bitflags! {
     /// What a ring's owner says about its contents when it hands the ring on.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -1,4 +1,3 @@
-#![allow(non_snake_case)]
 //! loom models: an append racing a reader of committed records.
 //!
 //! The slots are loom-tracked cells (see `ada-slots`), so if the writer's Release store
@@ -8,6 +7,8 @@
 //! outcomes it must reach: loom 0.7 can stop after one iteration when a thread's first
 //! operation is an atomic load (tokio-rs/loom#392), and a model that explores nothing
 //! proves nothing.
+
+#![allow(non_snake_case)]
 
 use super::*;
 use loom::sync::Arc;

@@ -1,3 +1,6 @@
+//! Unit tests of the ring buffer: borrowed and owned writers and readers, batches,
+//! reset, the header and the cache-line layout.
+
 #![allow(non_snake_case)]
 
 use super::*;

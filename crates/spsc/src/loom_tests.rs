@@ -1,4 +1,3 @@
-#![allow(non_snake_case)]
 //! loom models: push and pop across threads, through wraparound, single and batched.
 //!
 //! Slots are loom-tracked cells (see `ada-slots`): weakening the Release store of `tail`
@@ -6,6 +5,8 @@
 //! Each role runs on a spawned thread and each model checks that loom explored several
 //! outcomes, because loom 0.7 can stop after one iteration when a thread begins with an
 //! atomic load (tokio-rs/loom#392).
+
+#![allow(non_snake_case)]
 
 use super::*;
 use loom::sync::Arc;

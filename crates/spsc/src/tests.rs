@@ -1,3 +1,6 @@
+//! Unit tests of the SPSC queue: borrowed, owned and caller-memory forms, wraparound,
+//! batches, queries and abandonment.
+
 #![allow(non_snake_case)]
 
 use super::*;
