@@ -5,7 +5,7 @@ use crate::command::{cargo, exec, root};
 use std::fmt::Write as _;
 use std::path::Path;
 
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut quick = false;
     let mut report_only = false;
     let mut bench = None;

@@ -93,7 +93,7 @@ const STAGES: &[Stage] = &[
     ("asan", "AddressSanitizer on the protocol crates", asan),
 ];
 
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let stages: Vec<&Stage> = match args {
         [] => STAGES.iter().collect(),
         [flag, name] if flag == "--only" => {

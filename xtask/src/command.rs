@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// The workspace root (the xtask crate's parent folder).
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest
         .parent()
@@ -13,7 +13,7 @@ pub fn root() -> PathBuf {
 }
 
 /// The stable cargo that runs this xtask, or `cargo` from `PATH`.
-pub fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command.current_dir(root());
@@ -22,7 +22,7 @@ pub fn cargo() -> Command {
 
 /// `cargo` of the given toolchain, through `rustup run`. The stable cargo's variables
 /// are removed so that tools such as cargo-miri do not call back into it.
-pub fn toolchain_cargo(toolchain: &str) -> Command {
+pub(crate) fn toolchain_cargo(toolchain: &str) -> Command {
     let mut command = Command::new("rustup");
     command
         .args(["run", toolchain, "cargo"])
@@ -35,7 +35,7 @@ pub fn toolchain_cargo(toolchain: &str) -> Command {
 }
 
 /// Runs `command`, echoing it; an error names the command and its status.
-pub fn exec(command: &mut Command) -> Result<(), String> {
+pub(crate) fn exec(command: &mut Command) -> Result<(), String> {
     println!("    $ {}", describe(command));
     let status = command
         .status()
@@ -48,7 +48,7 @@ pub fn exec(command: &mut Command) -> Result<(), String> {
 }
 
 /// Runs `command` and returns its standard output.
-pub fn output(command: &mut Command) -> Result<String, String> {
+pub(crate) fn output(command: &mut Command) -> Result<String, String> {
     let output = command
         .output()
         .map_err(|error| format!("could not start `{}`: {error}", describe(command)))?;

@@ -201,7 +201,7 @@ struct Site {
 
 /// Runs every mutant; an error names each mutant the models did not catch, or every
 /// marker and table entry that do not match.
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     let sources = workspace_sources()?;
     let sites = locate(MUTANTS, &sources).map_err(|problems| {
         format!(

@@ -10,7 +10,7 @@ use std::process::Command;
 
 const THREADS: [u64; 7] = [1, 2, 4, 8, 16, 32, 64];
 
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let usage =
         || "usage: cargo xtask scaling [--seconds S] [--binary PATH] [--out FILE]".to_owned();
     let mut seconds = "2".to_owned();

@@ -3,7 +3,7 @@
 
 use crate::command::{cargo, exec};
 
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let usage = || "usage: cargo xtask soak [--minutes N | --seconds N]".to_owned();
     let seconds = match args {
         [] => 600.0,
@@ -24,7 +24,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// Runs `ada soak` in release mode; a violation is a failed command.
-pub fn soak(seconds: f64, phase_seconds: f64) -> Result<(), String> {
+pub(crate) fn soak(seconds: f64, phase_seconds: f64) -> Result<(), String> {
     exec(cargo().args([
         "run",
         "--release",

@@ -5,13 +5,13 @@ use crate::command::{exec, output};
 use std::process::Command;
 
 /// The nightly used for Miri and the sanitizers; the newest these machines can fetch.
-pub const NIGHTLY: &str = "nightly-2026-10-30";
+pub(crate) const NIGHTLY: &str = "nightly-2026-10-30";
 
 /// Target of the no_std build check (Cortex-M4F: no 64-bit atomics, no allocator).
-pub const NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
+pub(crate) const NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
 
 /// Installs the pinned nightly with `rust-src` and `miri` when any is missing.
-pub fn ensure_nightly() -> Result<(), String> {
+pub(crate) fn ensure_nightly() -> Result<(), String> {
     let toolchains = output(Command::new("rustup").args(["toolchain", "list"]))?;
     if !toolchains.lines().any(|line| line.starts_with(NIGHTLY)) {
         exec(Command::new("rustup").args([
@@ -47,7 +47,7 @@ pub fn ensure_nightly() -> Result<(), String> {
 
 /// Adds the no_std target to the workspace's pinned toolchain when it is missing
 /// (rustup normally installs it from `rust-toolchain.toml`; this covers older rustups).
-pub fn ensure_no_std_target() -> Result<(), String> {
+pub(crate) fn ensure_no_std_target() -> Result<(), String> {
     let targets = output(
         Command::new("rustup")
             .current_dir(crate::command::root())
@@ -65,7 +65,7 @@ pub fn ensure_no_std_target() -> Result<(), String> {
 
 /// The host's target triple, for sanitizer builds that must not instrument build
 /// scripts and proc-macros.
-pub fn host_triple() -> Result<String, String> {
+pub(crate) fn host_triple() -> Result<String, String> {
     let version = output(Command::new("rustup").args(["run", NIGHTLY, "rustc", "-vV"]))?;
     version
         .lines()

@@ -66,6 +66,7 @@
 //! | [`metrics`] | `ada-metrics` | lane counter snapshots (`LaneSnapshot`, `DropCounts`) and conservation |
 //! | [`capture`] | `ada-capture` | the capture file and its reader |
 #![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 
 mod event;
 mod tracer;

@@ -220,3 +220,46 @@ fn errors__then_display_and_source_name_the_cause() {
     assert!(refused.to_string().contains("flight-recorder"), "{refused}");
     tracer.shutdown().unwrap();
 }
+
+#[test]
+fn event_kind__each_stored_value__then_the_matching_kind_or_none() {
+    for kind in [EventKind::Instant, EventKind::Enter, EventKind::Leave] {
+        assert_eq!(Event::now(kind, 1, 2).kind(), Some(kind));
+    }
+    let unknown = Event {
+        kind: 7,
+        ..Event::default()
+    };
+    assert_eq!(unknown.kind(), None);
+}
+
+#[test]
+fn build_error__drain_refuses_its_config__then_drain_error_named_with_source() {
+    use std::error::Error as _;
+    let error = Tracer::builder()
+        .drain(DrainConfig {
+            quantum: 0,
+            ..DrainConfig::default()
+        })
+        .build()
+        .unwrap_err();
+    assert!(matches!(error, BuildError::Drain(_)), "{error:?}");
+    assert!(error.to_string().starts_with("tracer drain: "), "{error}");
+    assert!(error.source().is_some());
+}
+
+#[test]
+fn mark_failure__thread_cannot_register__then_register_error_shown() {
+    let tracer: Tracer = TracerBuilder::default().threads(1).build().unwrap();
+    let _first = tracer.handle().unwrap();
+    let refused =
+        std::thread::scope(|s| s.spawn(|| tracer.mark_push()).join().unwrap()).unwrap_err();
+    assert!(
+        matches!(refused, MarkFailure::Register(RegisterError::Full { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.to_string(),
+        RegisterError::Full { capacity: 1 }.to_string()
+    );
+}

@@ -59,7 +59,7 @@ impl std::error::Error for MarkFailure {}
 /// Configures a [`Tracer`]: thread capacity, both lanes, the drain and the sink.
 ///
 /// ```
-/// use ada::{ExhaustionPolicy, LaneConfig, Tracer};
+/// use ada::{LaneConfig, Tracer};
 ///
 /// let error = Tracer::builder()
 ///     .index_lane(LaneConfig { rings: 1, ..LaneConfig::index_lane() })

@@ -38,6 +38,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 
 mod format;
 mod reader;

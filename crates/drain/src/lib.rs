@@ -45,6 +45,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 
 mod control;
 mod metrics;

@@ -251,6 +251,26 @@ mod tests {
     }
 
     #[test]
+    fn drain_snapshot__busy_cycles__then_cycles_less_idle_never_below_zero() {
+        let busy = DrainSnapshot {
+            cycles: 10,
+            idle_cycles: 4,
+            ..DrainSnapshot::default()
+        };
+        assert_eq!(busy.busy_cycles(), 6);
+        let inconsistent = DrainSnapshot {
+            cycles: 3,
+            idle_cycles: 5,
+            ..DrainSnapshot::default()
+        };
+        assert_eq!(
+            inconsistent.busy_cycles(),
+            0,
+            "fields read at different instants"
+        );
+    }
+
+    #[test]
     fn histogram__values_across_buckets__then_quantiles_are_bucket_bounds() {
         let mut histogram = Histogram::default();
         assert_eq!(histogram.quantile(0.5), 0, "empty");

@@ -494,3 +494,323 @@ fn config__pin_to_cpu__then_drain_runs_there_and_report_says_so() {
     assert_eq!(seen_on.load(Ordering::Relaxed), cpu as u64);
     assert_conserved(&report);
 }
+
+/// A delivery of `records` from slot 2, generation 5, a whole ring with sequence 11.
+fn delivery<T>(lane: LaneKind, records: &[T]) -> Delivery<'_, T> {
+    Delivery {
+        origin: Origin {
+            slot: 2,
+            generation: 5,
+            thread_name: Some("producer"),
+            thread_id: None,
+        },
+        lane,
+        header: Some(ada_ring_pool::RingHeader {
+            sequence: 11,
+            ..Default::default()
+        }),
+        records,
+    }
+}
+
+#[test]
+fn drain_error__display__then_each_variant_says_what_went_wrong() {
+    let cases = [
+        (
+            DrainError::InvalidConfig("quantum must be at least 1 ring"),
+            "invalid drain config: quantum must be at least 1 ring",
+        ),
+        (
+            DrainError::RegistryHasDrain,
+            "the registry already has a drain",
+        ),
+        (DrainError::AlreadyStarted, "the drain was already started"),
+        (DrainError::NotStarted, "the drain was never started"),
+        (
+            DrainError::AlreadyStopping,
+            "the drain is already stopping or stopped",
+        ),
+        (
+            DrainError::Spawn("no threads left".to_owned()),
+            "could not spawn the drain thread: no threads left",
+        ),
+        (DrainError::WorkerPanicked, "the drain thread panicked"),
+        (
+            DrainError::Affinity(3),
+            "could not pin the drain thread to CPU 3",
+        ),
+    ];
+    for (error, text) in cases {
+        assert_eq!(error.to_string(), text);
+        assert!(std::error::Error::source(&error).is_none());
+    }
+}
+
+#[test]
+fn drain_state__from_each_stored_value__then_the_matching_state() {
+    for state in [
+        DrainState::Initialized,
+        DrainState::Running,
+        DrainState::Stopping,
+        DrainState::Stopped,
+    ] {
+        assert_eq!(DrainState::from_u8(state as u8), state);
+    }
+    assert_eq!(DrainState::from_u8(u8::MAX), DrainState::Stopped);
+}
+
+#[test]
+fn drain__config_and_debug__then_show_the_settings_and_state() {
+    let config = DrainConfig {
+        quantum: 3,
+        ..fast()
+    };
+    let mut drain = Drain::new(registry(1, 8), NullSink::default(), config).unwrap();
+    assert_eq!(drain.config(), &config);
+    let debug = format!("{drain:?}");
+    assert!(debug.starts_with("Drain {"), "{debug}");
+    assert!(debug.contains("state: Initialized"), "{debug}");
+    assert!(debug.contains("quantum: 3"), "{debug}");
+    drain.start().unwrap();
+    assert!(format!("{drain:?}").contains("state: Running"));
+    drain.stop().unwrap();
+    assert!(format!("{drain:?}").contains("state: Stopped"));
+}
+
+#[test]
+fn drain_config__invalid_settings__then_error_names_the_setting() {
+    let cases = [
+        (
+            DrainConfig {
+                quantum: 0,
+                ..fast()
+            },
+            "quantum",
+        ),
+        (
+            DrainConfig {
+                park_interval: Duration::ZERO,
+                ..fast()
+            },
+            "park_interval",
+        ),
+    ];
+    for (config, setting) in cases {
+        let error = Drain::new(registry(1, 8), NullSink::default(), config).unwrap_err();
+        assert!(
+            matches!(error, DrainError::InvalidConfig(why) if why.starts_with(setting)),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn sink_error__display__then_prefixed_message() {
+    let error = SinkError("disk full".to_owned());
+    assert_eq!(error.to_string(), "sink error: disk full");
+    assert!(std::error::Error::source(&error).is_none());
+}
+
+#[test]
+fn null_sink__both_lanes__then_counts_records_and_deliveries() {
+    let mut sink = NullSink::default();
+    Sink::<u64, u32>::index(&mut sink, &delivery(LaneKind::Index, &[1_u64, 2, 3])).unwrap();
+    Sink::<u64, u32>::detail(&mut sink, &delivery(LaneKind::Detail, &[4_u32, 5])).unwrap();
+    Sink::<u64, u32>::flush(&mut sink).unwrap();
+    assert_eq!(
+        sink,
+        NullSink {
+            index_records: 3,
+            detail_records: 2,
+            deliveries: 2,
+        }
+    );
+}
+
+#[test]
+fn collecting_sink__both_lanes__then_clones_share_every_delivery() {
+    let sink = CollectingSink::<u64, u32>::default();
+    let mut writer = sink.clone();
+    writer
+        .index(&delivery(LaneKind::Index, &[1_u64, 2]))
+        .unwrap();
+    writer
+        .detail(&delivery(LaneKind::Detail, &[7_u32]))
+        .unwrap();
+    let mut collected = delivery(LaneKind::Detail, &[8_u32, 9]);
+    collected.header = None;
+    writer.detail(&collected).unwrap();
+    let header = Some(ada_ring_pool::RingHeader {
+        sequence: 11,
+        ..Default::default()
+    });
+    assert_eq!(
+        sink.index_deliveries(),
+        [Collected {
+            slot: 2,
+            generation: 5,
+            lane: LaneKind::Index,
+            header,
+            records: vec![1, 2],
+        }]
+    );
+    let detail = sink.detail_deliveries();
+    assert_eq!(detail.len(), 2);
+    assert_eq!(
+        (detail[0].lane, detail[0].header),
+        (LaneKind::Detail, header)
+    );
+    assert_eq!(detail[0].records, [7]);
+    assert_eq!(
+        (detail[1].header, &detail[1].records[..]),
+        (None, &[8, 9][..])
+    );
+    assert!(format!("{sink:?}").starts_with("CollectingSink"));
+}
+
+#[test]
+fn closure_sink__detail_delivery__then_accepted_without_calling_the_closure() {
+    let calls = Arc::new(AtomicU64::new(0));
+    let mut sink = ClosureSink({
+        let calls = Arc::clone(&calls);
+        move |delivery: &Delivery<'_, u64>| {
+            calls.fetch_add(delivery.records.len() as u64, Ordering::Relaxed);
+            Err(SinkError("index refused".to_owned()))
+        }
+    });
+    assert_eq!(
+        Sink::<u64, u32>::index(&mut sink, &delivery(LaneKind::Index, &[1_u64, 2])),
+        Err(SinkError("index refused".to_owned()))
+    );
+    assert_eq!(
+        Sink::<u64, u32>::detail(&mut sink, &delivery(LaneKind::Detail, &[3_u32])),
+        Ok(())
+    );
+    assert_eq!(Sink::<u64, u32>::flush(&mut sink), Ok(()));
+    assert_eq!(calls.load(Ordering::Relaxed), 2, "only the index delivery");
+    assert_eq!(format!("{sink:?}"), "ClosureSink");
+}
+
+/// A sink that records what it was called with, and fails its flush.
+struct FlushFails {
+    calls: Arc<std::sync::Mutex<Vec<&'static str>>>,
+}
+
+impl Sink<u64, u32> for FlushFails {
+    fn index(&mut self, _: &Delivery<'_, u64>) -> Result<(), SinkError> {
+        self.calls.lock().unwrap().push("index");
+        Ok(())
+    }
+
+    fn detail(&mut self, _: &Delivery<'_, u32>) -> Result<(), SinkError> {
+        self.calls.lock().unwrap().push("detail");
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        self.calls.lock().unwrap().push("flush");
+        Err(SinkError("fsync refused".to_owned()))
+    }
+}
+
+#[test]
+fn boxed_sink__each_call__then_forwarded_to_the_sink_inside() {
+    let calls = Arc::default();
+    let mut sink: Box<dyn Sink<u64, u32>> = Box::new(FlushFails {
+        calls: Arc::clone(&calls),
+    });
+    sink.index(&delivery(LaneKind::Index, &[1_u64])).unwrap();
+    sink.detail(&delivery(LaneKind::Detail, &[2_u32])).unwrap();
+    assert_eq!(sink.flush(), Err(SinkError("fsync refused".to_owned())));
+    assert_eq!(*calls.lock().unwrap(), ["index", "detail", "flush"]);
+}
+
+#[test]
+fn sink__flush_fails__then_error_in_report_and_records_still_delivered() {
+    let registry = Registry::<u64, u32>::new(RegistryConfig {
+        capacity: 1,
+        ..RegistryConfig::default()
+    })
+    .unwrap();
+    let calls = Arc::default();
+    // Boxed: the drain takes any sink, a run-time chosen one too.
+    let sink: Box<dyn Sink<u64, u32>> = Box::new(FlushFails {
+        calls: Arc::clone(&calls),
+    });
+    let mut drain = Drain::new(Arc::clone(&registry), sink, fast()).unwrap();
+    drain.start().unwrap();
+    let mut handle = registry.register().unwrap();
+    handle.index(1);
+    let report = drain.stop().unwrap();
+    drop(handle);
+    assert_eq!(report.sink_flush_error.as_deref(), Some("fsync refused"));
+    assert_eq!(report.totals.events_delivered, 1);
+    assert_eq!(calls.lock().unwrap().last(), Some(&"flush"), "flushed last");
+    assert_conserved(&report);
+}
+
+#[test]
+fn collecting_sink__detail_lane_through_the_drain__then_every_detail_record_delivered() {
+    let lane = LaneConfig {
+        rings: 4,
+        ring_records: 16,
+        policy: ExhaustionPolicy::DropNewest,
+        mode: LaneMode::SubmitAll,
+    };
+    let registry = Registry::<u64, u64>::new(RegistryConfig {
+        capacity: 1,
+        index: lane,
+        detail: lane,
+    })
+    .unwrap();
+    let sink = CollectingSink::default();
+    let mut drain = Drain::new(Arc::clone(&registry), sink.clone(), fast()).unwrap();
+    drain.start().unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut handle = registry.register().unwrap();
+            // Two and a half rings of 16 out of four: a free ring is always there, nothing is lost.
+            for n in 0..40 {
+                handle.detail(n);
+            }
+        });
+    });
+    let report = drain.stop().unwrap();
+    assert_conserved(&report);
+    let detail: Vec<u64> = sink
+        .detail_deliveries()
+        .into_iter()
+        .inspect(|d| assert_eq!(d.lane, LaneKind::Detail))
+        .flat_map(|d| d.records)
+        .collect();
+    assert_eq!(
+        detail,
+        (0..40).collect::<Vec<_>>(),
+        "all of them, in write order"
+    );
+    assert_eq!(report.totals.events_delivered, 40);
+    assert!(sink.index_deliveries().is_empty());
+}
+
+#[test]
+fn sink__fails_an_in_place_collection__then_records_lost_to_the_sink_and_counted() {
+    // Three records in a ring of 16 of a thread still registered: never submitted, so
+    // they reach the sink only by in-place collection (a quiet-lane sweep or the final
+    // drain), which the sink refuses.
+    let registry = registry(1, 16);
+    let sink = ClosureSink(|_: &Delivery<'_, u64>| Err(SinkError("refused".to_owned())));
+    let mut drain = Drain::new(Arc::clone(&registry), sink, fast()).unwrap();
+    drain.start().unwrap();
+    let mut handle = registry.register().unwrap();
+    for n in 0..3 {
+        handle.index(n);
+    }
+    let report = drain.stop().unwrap();
+    drop(handle);
+    assert_eq!(report.drain.rings_delivered, 0, "no ring was submitted");
+    assert!(report.drain.collections >= 1, "{:?}", report.drain);
+    assert_eq!(report.drain.sink_errors, report.drain.collections);
+    assert_eq!(report.totals.events_delivered, 0);
+    assert_eq!(report.totals.dropped.sink, 3);
+    assert_conserved(&report);
+}

@@ -14,6 +14,7 @@
 //! ```
 #![no_std]
 #![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 
 use serde::{Deserialize, Serialize};
 

@@ -25,6 +25,7 @@
 //! `docs/protocol.md`.
 #![no_std]
 #![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 
 extern crate alloc;
 #[cfg(any(feature = "std", loom, test))]
