@@ -46,6 +46,20 @@ const MUTANTS: &[Mutant] = &[
         mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "slots.abandoned_release",
+        package: "ada-slots",
+        model: "loom__pair_ends_dropped_on_two_threads",
+        original: "Ordering::Release",
+        mutated: "Ordering::Relaxed",
+    },
+    Mutant {
+        id: "slots.abandoned_acquire",
+        package: "ada-slots",
+        model: "loom__pair_ends_dropped_on_two_threads",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
+    },
+    Mutant {
         id: "spsc.push_publish",
         package: "ada-spsc",
         model: "loom__push_pop_with_wraparound",

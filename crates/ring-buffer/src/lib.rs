@@ -82,13 +82,14 @@
 //! | `committed` | writer | `Release` | reader | `Acquire` | record bytes happen-before the reader sees them counted |
 //! | `committed` | writer | — | writer | `Relaxed` | the writer reads its own last store |
 //! | `consumed` | reader | `Relaxed` | reader, owner | `Relaxed` | only ever read by its writer, or by an owner that received the buffer through a synchronising hand-over |
-//! | `abandoned` (owned handles) | the handle dropped first | `Release` | the other handle (`is_abandoned`) | `Acquire` | everything the dropped handle did happens-before: a reader that sees it then sees every record committed |
+//! | `abandoned` (owned handles: `ada_slots::pair`) | the handle dropped first | `Release` | the other handle (`is_abandoned`) | `Acquire` | everything the dropped handle did happens-before: a reader that sees it then sees every record committed |
 //!
 //! The writer never waits for the reader: written slots are never rewritten before
 //! [`RingBuffer::reset`], which needs exclusive access, so the reader's position does not
 //! gate the writer.
 #![no_std]
 #![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
@@ -318,6 +319,28 @@ impl<T> core::fmt::Debug for RingBuffer<'_, T> {
     }
 }
 
+/// The queries the buffer and every handle derive from their `len` and `capacity` (for
+/// a writer, its own count; for the buffer and a reader, a load of `committed`), written
+/// once with each one's account of them.
+macro_rules! fill_queries {
+    ($(#[$is_empty:meta])* is_empty; $(#[$is_full:meta])* is_full;) => {
+        $(#[$is_empty])*
+        #[inline]
+        #[must_use]
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+
+        $(#[$is_full])*
+        #[inline]
+        #[must_use]
+        pub fn is_full(&self) -> bool {
+            self.len() == self.capacity()
+        }
+    };
+}
+pub(crate) use fill_queries;
+
 /// Queries, for every kind of handle.
 impl<T> RingBuffer<'_, T> {
     /// How many records the buffer holds when full.
@@ -334,18 +357,11 @@ impl<T> RingBuffer<'_, T> {
         self.committed.load(Ordering::Acquire)
     }
 
-    /// Whether no record is committed.
-    #[inline]
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Whether the buffer is full.
-    #[inline]
-    #[must_use]
-    pub fn is_full(&self) -> bool {
-        self.len() == self.capacity()
+    fill_queries! {
+        /// Whether no record is committed.
+        is_empty;
+        /// Whether the buffer is full.
+        is_full;
     }
 
     /// Committed records the reader has not consumed yet.
@@ -418,89 +434,92 @@ impl WriterState {
     }
 }
 
+/// The writer's operations and queries, written once for [`RingWriter`] and
+/// [`OwnedRingWriter`]: each holds `ring` (a reference to its buffer, or the pair end
+/// that owns it; both dereference to the buffer) and `state`, its [`WriterState`].
+macro_rules! writer_api {
+    ($handle:ty) => {
+        impl<T: Copy> $handle {
+            /// Appends one record and publishes it, or gives it back when the buffer is
+            /// full. An owned writer's push succeeds even when its reader is gone
+            /// (checking would put a load on every append).
+            ///
+            /// # Errors
+            /// The record itself, when the buffer is full.
+            #[inline]
+            pub fn push(&mut self, record: T) -> Result<(), T> {
+                // SAFETY: this handle's state is the buffer's only writer state in use,
+                // made for this buffer: a borrowed handle's by the contract of `split`
+                // or `writer`, an owned handle's because `into_split` made one and the
+                // handle can be neither cloned nor shared.
+                unsafe { self.state.push(&*self.ring, record) }
+            }
+
+            /// Appends as many records of `records` as fit, publishes them with one
+            /// store, and returns how many were appended.
+            #[inline]
+            pub fn push_slice(&mut self, records: &[T]) -> usize {
+                // SAFETY: as in `push`.
+                unsafe { self.state.push_slice(&*self.ring, records) }
+            }
+        }
+
+        impl<T> $handle {
+            /// Records committed so far (exact: only this writer commits).
+            #[inline]
+            #[must_use]
+            pub fn len(&self) -> usize {
+                self.state.len
+            }
+
+            /// Free records left.
+            #[inline]
+            #[must_use]
+            pub fn remaining(&self) -> usize {
+                self.capacity() - self.state.len
+            }
+
+            /// How many records the buffer holds when full.
+            #[inline]
+            #[must_use]
+            pub fn capacity(&self) -> usize {
+                self.ring.capacity()
+            }
+
+            $crate::fill_queries! {
+                /// Whether nothing is committed.
+                is_empty;
+                /// Whether the next [`push`](Self::push) would fail.
+                is_full;
+            }
+        }
+    };
+}
+// For the owned handles (`owned.rs`).
+#[cfg(feature = "alloc")]
+pub(crate) use writer_api;
+
 /// The single writer of a [`RingBuffer`], borrowing it (from [`RingBuffer::split`] or
 /// [`RingBuffer::writer`]): appends and publishes records. [`OwnedRingWriter`] is the
 /// form that owns its buffer.
+///
+/// ```
+/// let mut ring = ada_ring_buffer::RingBuffer::with_capacity(5)?;
+/// let (mut writer, _) = ring.split();
+/// assert_eq!(writer.push(7_u16), Ok(()));
+/// assert_eq!(writer.push_slice(&[1, 2, 3]), 3);
+/// assert_eq!(writer.push_slice(&[4, 5, 6]), 1, "as many as fit");
+/// assert_eq!(writer.push(8), Err(8), "a full buffer gives the record back");
+/// assert_eq!(writer.remaining(), 0);
+/// # Ok::<(), ada_ring_buffer::SlotsError>(())
+/// ```
 #[derive(Debug)]
 pub struct RingWriter<'r, 'buf, T> {
     ring: &'r RingBuffer<'buf, T>,
     state: WriterState,
 }
 
-impl<T: Copy> RingWriter<'_, '_, T> {
-    /// Appends one record and publishes it, or gives it back when the buffer is full.
-    ///
-    /// ```
-    /// let mut ring = ada_ring_buffer::RingBuffer::with_capacity(1)?;
-    /// let (mut writer, _) = ring.split();
-    /// assert_eq!(writer.push(7_u8), Ok(()));
-    /// assert_eq!(writer.push(8), Err(8));
-    /// # Ok::<(), ada_ring_buffer::SlotsError>(())
-    /// ```
-    ///
-    /// # Errors
-    /// The record itself, when the buffer is full.
-    #[inline]
-    pub fn push(&mut self, record: T) -> Result<(), T> {
-        // SAFETY: this handle's state is the buffer's only writer state in use (the
-        // contract of `split`/`writer`), made for this buffer.
-        unsafe { self.state.push(self.ring, record) }
-    }
-
-    /// Appends as many records of `records` as fit, publishes them with one store, and
-    /// returns how many were appended.
-    ///
-    /// ```
-    /// let mut ring = ada_ring_buffer::RingBuffer::with_capacity(4)?;
-    /// let (mut writer, _) = ring.split();
-    /// assert_eq!(writer.push_slice(&[1_u16, 2, 3]), 3);
-    /// assert_eq!(writer.push_slice(&[4, 5, 6]), 1);
-    /// assert_eq!(writer.remaining(), 0);
-    /// # Ok::<(), ada_ring_buffer::SlotsError>(())
-    /// ```
-    #[inline]
-    pub fn push_slice(&mut self, records: &[T]) -> usize {
-        // SAFETY: as in `push`.
-        unsafe { self.state.push_slice(self.ring, records) }
-    }
-}
-
-impl<T> RingWriter<'_, '_, T> {
-    /// Records committed so far (exact: only this writer commits).
-    #[inline]
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.state.len
-    }
-
-    /// Whether nothing is committed.
-    #[inline]
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.state.len == 0
-    }
-
-    /// Free records left.
-    #[inline]
-    #[must_use]
-    pub fn remaining(&self) -> usize {
-        self.ring.slots.len() - self.state.len
-    }
-
-    /// Whether the next [`push`](Self::push) would fail.
-    #[inline]
-    #[must_use]
-    pub fn is_full(&self) -> bool {
-        self.state.len == self.ring.slots.len()
-    }
-
-    /// How many records the buffer holds when full.
-    #[inline]
-    #[must_use]
-    pub fn capacity(&self) -> usize {
-        self.ring.slots.len()
-    }
-}
+writer_api!(RingWriter<'_, '_, T>);
 
 /// A reader's own state: its copy of `consumed`. [`RingReader`] and [`OwnedRingReader`]
 /// both wrap one, so the read code exists once.
@@ -583,6 +602,86 @@ impl ReaderState {
     }
 }
 
+/// The reader's operations and queries but [`peek`](RingReader::peek) (whose slice
+/// outlives a borrowed reader and borrows an owned one), written once for [`RingReader`]
+/// and [`OwnedRingReader`]: each holds `ring` (a reference to its buffer, or the pair end
+/// that owns it; both dereference to the buffer) and `state`, its [`ReaderState`].
+macro_rules! reader_api {
+    ($handle:ty) => {
+        impl<T: Copy> $handle {
+            /// Marks up to `count` peeked records as consumed; returns how many were.
+            #[inline]
+            pub fn advance(&mut self, count: usize) -> usize {
+                self.state.advance(&*self.ring, count)
+            }
+
+            /// Takes the next committed record, if any.
+            #[inline]
+            pub fn pop(&mut self) -> Option<T> {
+                // SAFETY: this handle's state is the buffer's only reader state in use,
+                // made for this buffer (a borrowed handle's by the contract of `split`
+                // or `reader`; an owned handle's because `into_split` made one and the
+                // handle can be neither cloned nor shared), and no reset runs during the
+                // call: a borrowed handle's borrow excludes `reset` (`&mut`), the
+                // contract of `reset_unchecked` excludes live handles, and an owned
+                // buffer is never reset.
+                unsafe { self.state.pop(&*self.ring) }
+            }
+
+            /// Copies committed records into `out` and consumes them; returns how many.
+            #[inline]
+            pub fn read_into(&mut self, out: &mut [T]) -> usize {
+                // SAFETY: as in `pop`.
+                unsafe { self.state.read_into(&*self.ring, out) }
+            }
+        }
+
+        impl<T> $handle {
+            /// Committed records not consumed yet: exact at the call's load, at least as
+            /// many afterwards (exact for good once the writer is gone).
+            #[inline]
+            #[must_use]
+            pub fn unread(&self) -> usize {
+                self.state.unread(&*self.ring)
+            }
+
+            /// Records consumed so far.
+            #[inline]
+            #[must_use]
+            pub fn consumed(&self) -> usize {
+                self.state.consumed
+            }
+
+            /// Records committed so far (read and unread), as
+            /// [`RingBuffer::len`](crate::RingBuffer::len).
+            #[inline]
+            #[must_use]
+            pub fn len(&self) -> usize {
+                self.ring.len()
+            }
+
+            /// How many records the buffer holds when full.
+            #[inline]
+            #[must_use]
+            pub fn capacity(&self) -> usize {
+                self.ring.capacity()
+            }
+
+            $crate::fill_queries! {
+                /// Whether no record was committed at the call's load.
+                is_empty;
+                /// Whether the buffer was full at the call's load: no more records will
+                /// be committed (before a reset, for a borrowed buffer; an owned one is
+                /// never reset).
+                is_full;
+            }
+        }
+    };
+}
+// For the owned handles (`owned.rs`).
+#[cfg(feature = "alloc")]
+pub(crate) use reader_api;
+
 /// The single reader of a [`RingBuffer`], borrowing it (from [`RingBuffer::split`] or
 /// [`RingBuffer::reader`]): sees committed records, in order, without copying.
 /// [`OwnedRingReader`] is the form that owns its buffer.
@@ -609,72 +708,9 @@ impl<'r, T: Copy> RingReader<'r, '_, T> {
         // and slices.
         unsafe { self.state.peek(self.ring) }
     }
-
-    /// Marks up to `count` peeked records as consumed; returns how many were.
-    #[inline]
-    pub fn advance(&mut self, count: usize) -> usize {
-        self.state.advance(self.ring, count)
-    }
-
-    /// Takes the next committed record, if any.
-    #[inline]
-    pub fn pop(&mut self) -> Option<T> {
-        // SAFETY: as in `peek`.
-        unsafe { self.state.pop(self.ring) }
-    }
-
-    /// Copies committed records into `out` and consumes them; returns how many.
-    #[inline]
-    pub fn read_into(&mut self, out: &mut [T]) -> usize {
-        // SAFETY: as in `peek`.
-        unsafe { self.state.read_into(self.ring, out) }
-    }
 }
 
-impl<T> RingReader<'_, '_, T> {
-    /// Committed records not consumed yet: exact at the call's load, at least as many
-    /// afterwards.
-    #[inline]
-    #[must_use]
-    pub fn unread(&self) -> usize {
-        self.state.unread(self.ring)
-    }
-
-    /// Records consumed so far.
-    #[inline]
-    #[must_use]
-    pub fn consumed(&self) -> usize {
-        self.state.consumed
-    }
-
-    /// Records committed so far (read and unread), as [`RingBuffer::len`].
-    #[inline]
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.ring.len()
-    }
-
-    /// Whether no record was committed at the call's load.
-    #[inline]
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Whether the buffer is full: no more records will be committed before a reset.
-    #[inline]
-    #[must_use]
-    pub fn is_full(&self) -> bool {
-        self.ring.is_full()
-    }
-
-    /// How many records the buffer holds when full.
-    #[inline]
-    #[must_use]
-    pub fn capacity(&self) -> usize {
-        self.ring.slots.len()
-    }
-}
+reader_api!(RingReader<'_, '_, T>);
 
 #[cfg(all(test, not(loom)))]
 mod tests;

@@ -10,6 +10,11 @@
 //! reads it). Under `--cfg loom` each slot access is recorded in a loom cell, so the loom
 //! models of the crates above fail when their memory orderings stop ordering slot accesses.
 //!
+//! Two small pieces the crates above share live here too: [`cell::UnsafeCell`], the cell
+//! that is loom's under `--cfg loom`, and (feature `alloc`) `pair::PairEnd`, the two
+//! owners of one value in an `Arc`, each told when the other is dropped, on which their
+//! owned handles are built.
+//!
 //! ```
 //! use core::mem::MaybeUninit;
 //! use ada_slots::Slots;
@@ -26,6 +31,7 @@
 //! ```
 #![no_std]
 #![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
@@ -34,6 +40,10 @@ extern crate std;
 
 pub mod cell;
 mod error;
+#[cfg(feature = "alloc")]
+pub mod pair;
+#[cfg(feature = "alloc")]
+mod sync;
 
 pub use error::SlotsError;
 
@@ -302,6 +312,9 @@ fn layout_for<T>(len: usize) -> Result<core::alloc::Layout, SlotsError> {
 
 #[cfg(all(test, not(loom)))]
 mod tests;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 /// The README's example, compiled and run as a doc test.
 #[doc = include_str!("../README.md")]

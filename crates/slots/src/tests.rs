@@ -126,3 +126,66 @@ fn errors_and_debug__then_say_what_is_wrong_with_the_numbers() {
         "{debug}"
     );
 }
+
+#[test]
+fn pair__either_end_dropped_first__then_other_abandoned_and_value_freed_with_last() {
+    for first_dropped_first in [true, false] {
+        let (first, second) = pair::PairEnd::pair(std::string::String::from("value"));
+        let storage = std::sync::Arc::downgrade(&first.shared);
+        assert_eq!(storage.strong_count(), 2);
+        assert!(!first.is_abandoned() && !second.is_abandoned());
+        let (dropped, survivor) = if first_dropped_first {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        drop(dropped);
+        assert!(survivor.is_abandoned(), "the survivor sees the drop");
+        assert_eq!(*survivor, "value", "the survivor still holds the value");
+        assert!(storage.upgrade().is_some());
+        drop(survivor);
+        assert!(storage.upgrade().is_none(), "freed with the last end");
+    }
+}
+
+#[test]
+fn pair_end__debug__then_names_value_and_abandonment() {
+    let (end, other) = pair::PairEnd::pair(7_u8);
+    assert_eq!(
+        std::format!("{end:?}"),
+        "PairEnd { value: 7, abandoned: false }"
+    );
+    drop(other);
+    assert_eq!(
+        std::format!("{end:?}"),
+        "PairEnd { value: 7, abandoned: true }"
+    );
+}
+
+#[test]
+fn from_uninit__caller_array__then_slots_live_in_it_without_allocation() {
+    let mut memory = [MaybeUninit::<u16>::uninit(); 3];
+    let address = memory.as_ptr().addr();
+    let slots = Slots::from_uninit(&mut memory).unwrap();
+    assert_eq!(slots.len(), 3);
+    // SAFETY: single thread, in bounds; slots 0..3 are written before they are read.
+    let written = unsafe {
+        slots.write_slice(0, &[4, 5, 6]);
+        slots.slice(0, 3)
+    };
+    assert_eq!(written, [4, 5, 6]);
+    assert_eq!(
+        written.as_ptr().addr(),
+        address,
+        "the caller's memory, not a copy"
+    );
+}
+
+#[test]
+fn cell__written_through_with_mut__then_read_back_through_with() {
+    let cell = cell::UnsafeCell::new(1_u32);
+    // SAFETY: single thread: no other access to the contents during either closure.
+    cell.with_mut(|value| unsafe { *value += 41 });
+    // SAFETY: as above.
+    assert_eq!(cell.with(|value| unsafe { *value }), 42);
+}

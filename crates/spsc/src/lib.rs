@@ -85,7 +85,7 @@
 //! | `tail` | producer | `Release` | consumer | `Acquire` | a slot's value happens-before the consumer sees the slot counted |
 //! | `head` | consumer | `Release` | producer | `Acquire` | the consumer's read of a slot happens-before the producer reuses it |
 //! | `tail`, `head` | owner | — | owner | `Relaxed` | each side reads its own last store |
-//! | `abandoned` (owned handles) | the handle dropped first | `Release` | the other handle (`is_abandoned`) | `Acquire` | everything the dropped handle did happens-before: a consumer that sees it then pops every value pushed |
+//! | `abandoned` (owned handles: `ada_slots::pair`) | the handle dropped first | `Release` | the other handle (`is_abandoned`) | `Acquire` | everything the dropped handle did happens-before: a consumer that sees it then pops every value pushed |
 //!
 //! The cached copies (`cached_head`, `cached_tail`) live in the handles. A stale cache
 //! is always conservative: it can only make the queue look fuller (producer) or emptier
@@ -101,6 +101,7 @@
 //! both sides make by compare-and-swap on state of its own (see `docs/protocol.md`).
 #![no_std]
 #![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
@@ -481,81 +482,122 @@ impl ProducerState {
     }
 }
 
+/// The `&self` queries of every handle, on its side's `state.len` (a fresh load of the
+/// other side's position; see [`ProducerState::len`], [`ConsumerState::len`]); written
+/// once, with each side's account of how the counts can move after the load.
+macro_rules! handle_queries {
+    (
+        $(#[$len:meta])* len;
+        $(#[$free_len:meta])* free_len;
+        $(#[$is_empty:meta])* is_empty;
+        $(#[$is_full:meta])* is_full;
+    ) => {
+        $(#[$len])*
+        #[inline]
+        #[must_use]
+        pub fn len(&self) -> usize {
+            self.state.len(&*self.queue)
+        }
+
+        $(#[$free_len])*
+        #[inline]
+        #[must_use]
+        pub fn free_len(&self) -> usize {
+            self.capacity() - self.len()
+        }
+
+        $(#[$is_empty])*
+        #[inline]
+        #[must_use]
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+
+        $(#[$is_full])*
+        #[inline]
+        #[must_use]
+        pub fn is_full(&self) -> bool {
+            self.free_len() == 0
+        }
+
+        /// The queue's capacity.
+        #[inline]
+        #[must_use]
+        pub fn capacity(&self) -> usize {
+            self.queue.capacity()
+        }
+    };
+}
+pub(crate) use handle_queries;
+
+/// The producer's operations and queries, written once for [`Producer`] and
+/// [`OwnedProducer`]: each holds `queue` (a reference to its queue, or the pair end that
+/// owns it; both dereference to the queue) and `state`, its [`ProducerState`].
+macro_rules! producer_api {
+    ($handle:ty) => {
+        impl<T: Copy> $handle {
+            /// Appends `value`, or gives it back when the queue is full. An owned
+            /// producer's push succeeds even when its consumer is gone (checking would
+            /// put a load on every push).
+            ///
+            /// # Errors
+            /// [`Full`](crate::Full) with the value, when no slot is free.
+            #[inline]
+            pub fn push(&mut self, value: T) -> Result<(), $crate::Full<T>> {
+                // SAFETY: this handle's state is the queue's only producer state in use,
+                // made for this queue: a borrowed handle's by the contract of `split` or
+                // `producer`, an owned handle's because `into_split` made one and the
+                // handle can be neither cloned nor shared.
+                unsafe { self.state.push(&*self.queue, value) }
+            }
+
+            /// Appends as many of `values` as fit, publishing them with one store;
+            /// returns how many were appended.
+            #[inline]
+            pub fn push_slice(&mut self, values: &[T]) -> usize {
+                // SAFETY: as in `push`.
+                unsafe { self.state.push_slice(&*self.queue, values) }
+            }
+
+            $crate::handle_queries! {
+                /// Entries queued: exact at the call's load of the consumer's position,
+                /// and at most as many afterwards (only the consumer takes entries).
+                len;
+                /// Free slots: exact at the call's load, at least as many afterwards.
+                free_len;
+                /// Whether nothing is queued (stays true until this producer pushes).
+                is_empty;
+                /// Whether no slot was free at the call's load (a [`push`](Self::push)
+                /// now may still succeed if the consumer has popped since).
+                is_full;
+            }
+        }
+    };
+}
+// For the owned handles (`owned.rs`).
+#[cfg(feature = "alloc")]
+pub(crate) use producer_api;
+
 /// The single producer of a [`Queue`], borrowing it (from [`Queue::split`] or
 /// [`Queue::producer`]). [`OwnedProducer`] is the form that owns its queue.
 ///
 /// The `&self` queries load the consumer's position afresh; from the producer's side
 /// the queue can only become emptier than they say.
+///
+/// ```
+/// let mut queue = ada_spsc::Queue::with_capacity(1)?;
+/// let (mut producer, _consumer) = queue.split();
+/// assert_eq!(producer.push('a'), Ok(()));
+/// assert_eq!(producer.push('b'), Err(ada_spsc::Full('b')));
+/// assert!(producer.is_full());
+/// # Ok::<(), ada_spsc::SlotsError>(())
+/// ```
 pub struct Producer<'q, 'buf, T> {
     queue: &'q Queue<'buf, T>,
     state: ProducerState,
 }
 
-impl<T: Copy> Producer<'_, '_, T> {
-    /// Appends `value`, or gives it back when the queue is full.
-    ///
-    /// ```
-    /// let mut queue = ada_spsc::Queue::with_capacity(1)?;
-    /// let (mut producer, _consumer) = queue.split();
-    /// assert_eq!(producer.push('a'), Ok(()));
-    /// assert_eq!(producer.push('b'), Err(ada_spsc::Full('b')));
-    /// # Ok::<(), ada_spsc::SlotsError>(())
-    /// ```
-    ///
-    /// # Errors
-    /// [`Full`] with the value, when no slot is free.
-    #[inline]
-    pub fn push(&mut self, value: T) -> Result<(), Full<T>> {
-        // SAFETY: this handle's state is the queue's only producer state in use (the
-        // contract of `split`/`producer`), made for this queue.
-        unsafe { self.state.push(self.queue, value) }
-    }
-
-    /// Appends as many of `values` as fit, publishing them with one store; returns how
-    /// many were appended.
-    #[inline]
-    pub fn push_slice(&mut self, values: &[T]) -> usize {
-        // SAFETY: as in `push`.
-        unsafe { self.state.push_slice(self.queue, values) }
-    }
-
-    /// Free slots: exact at the call's load of the consumer's position, and at least as
-    /// many afterwards (only the consumer frees slots).
-    #[inline]
-    #[must_use]
-    pub fn free_len(&self) -> usize {
-        self.capacity() - self.len()
-    }
-
-    /// Entries queued: exact at the call's load, at most as many afterwards.
-    #[inline]
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.state.len(self.queue)
-    }
-
-    /// Whether nothing is queued (stays true until this producer pushes).
-    #[inline]
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Whether no slot was free at the call's load (a [`push`](Self::push) now may
-    /// still succeed if the consumer has popped since).
-    #[inline]
-    #[must_use]
-    pub fn is_full(&self) -> bool {
-        self.free_len() == 0
-    }
-
-    /// The queue's capacity.
-    #[inline]
-    #[must_use]
-    pub fn capacity(&self) -> usize {
-        self.queue.capacity()
-    }
-}
+producer_api!(Producer<'_, '_, T>);
 
 impl<T> fmt::Debug for Producer<'_, '_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -678,96 +720,82 @@ impl ConsumerState {
     }
 }
 
+/// The consumer's operations and queries, written once for [`Consumer`] and
+/// [`OwnedConsumer`]: each holds `queue` (a reference to its queue, or the pair end that
+/// owns it; both dereference to the queue) and `state`, its [`ConsumerState`].
+macro_rules! consumer_api {
+    ($handle:ty) => {
+        impl<T: Copy> $handle {
+            /// Takes the oldest entry, if any.
+            #[inline]
+            pub fn pop(&mut self) -> Option<T> {
+                // SAFETY: this handle's state is the queue's only consumer state in use,
+                // made for this queue: a borrowed handle's by the contract of `split` or
+                // `consumer`, an owned handle's because `into_split` made one and the
+                // handle can be neither cloned nor shared.
+                unsafe { self.state.pop(&*self.queue) }
+            }
+
+            /// The oldest entry, in place, without taking it. The reference borrows the
+            /// consumer, so the entry cannot be popped (and its slot reused) while it
+            /// lives.
+            #[inline]
+            #[must_use]
+            pub fn peek(&self) -> Option<&T> {
+                // SAFETY: as in `pop`; the reference borrows `self`, so `head` stays put.
+                unsafe { self.state.peek(&*self.queue) }
+            }
+
+            /// Takes up to `out.len()` entries into `out`, with one store; returns how
+            /// many.
+            #[inline]
+            pub fn pop_slice(&mut self, out: &mut [T]) -> usize {
+                // SAFETY: as in `pop`.
+                unsafe { self.state.pop_slice(&*self.queue, out) }
+            }
+
+            $crate::handle_queries! {
+                /// Entries ready to take: exact at the call's load of the producer's
+                /// position, and at least as many afterwards (only the producer adds
+                /// entries).
+                len;
+                /// Free slots: exact at the call's load, at most as many afterwards.
+                free_len;
+                /// Whether no entry was ready at the call's load (one may have arrived
+                /// since).
+                is_empty;
+                /// Whether the queue is full (stays true until this consumer pops).
+                is_full;
+            }
+        }
+    };
+}
+// For the owned handles (`owned.rs`).
+#[cfg(feature = "alloc")]
+pub(crate) use consumer_api;
+
 /// The single consumer of a [`Queue`], borrowing it (from [`Queue::split`] or
 /// [`Queue::consumer`]). [`OwnedConsumer`] is the form that owns its queue.
 ///
 /// The `&self` queries load the producer's position afresh; from the consumer's side
 /// the queue can only become fuller than they say.
+///
+/// ```
+/// let mut queue = ada_spsc::Queue::with_capacity(2)?;
+/// let (mut producer, mut consumer) = queue.split();
+/// assert_eq!(consumer.pop(), None::<[u8; 64]>);
+/// producer.push([7; 64]).unwrap();
+/// assert_eq!(consumer.peek().map(|value| value[0]), Some(7));
+/// assert_eq!(consumer.len(), 1, "peeking takes nothing");
+/// assert_eq!(consumer.pop().map(|value| value[63]), Some(7));
+/// # Ok::<(), ada_spsc::SlotsError>(())
+/// ```
 pub struct Consumer<'q, 'buf, T> {
     queue: &'q Queue<'buf, T>,
     state: ConsumerState,
 }
 
-impl<T: Copy> Consumer<'_, '_, T> {
-    /// Takes the oldest entry, if any.
-    ///
-    /// ```
-    /// let mut queue = ada_spsc::Queue::with_capacity(2)?;
-    /// let (mut producer, mut consumer) = queue.split();
-    /// assert_eq!(consumer.pop(), None::<u8>);
-    /// producer.push(9).unwrap();
-    /// assert_eq!(consumer.pop(), Some(9));
-    /// # Ok::<(), ada_spsc::SlotsError>(())
-    /// ```
-    #[inline]
-    pub fn pop(&mut self) -> Option<T> {
-        // SAFETY: this handle's state is the queue's only consumer state in use (the
-        // contract of `split`/`consumer`), made for this queue.
-        unsafe { self.state.pop(self.queue) }
-    }
-
-    /// The oldest entry, in place, without taking it. The reference borrows the
-    /// consumer, so the entry cannot be popped (and its slot reused) while it lives.
-    ///
-    /// ```
-    /// let mut queue = ada_spsc::Queue::with_capacity(2)?;
-    /// let (mut producer, mut consumer) = queue.split();
-    /// assert_eq!(consumer.peek(), None::<&[u8; 64]>);
-    /// producer.push([7; 64]).unwrap();
-    /// assert_eq!(consumer.peek().map(|value| value[0]), Some(7));
-    /// assert_eq!(consumer.len(), 1, "peeking takes nothing");
-    /// # Ok::<(), ada_spsc::SlotsError>(())
-    /// ```
-    #[inline]
-    #[must_use]
-    pub fn peek(&self) -> Option<&T> {
-        // SAFETY: as in `pop`; the reference borrows `self`, so `head` stays put.
-        unsafe { self.state.peek(self.queue) }
-    }
-
-    /// Takes up to `out.len()` entries into `out`, with one store; returns how many.
-    #[inline]
-    pub fn pop_slice(&mut self, out: &mut [T]) -> usize {
-        // SAFETY: as in `pop`.
-        unsafe { self.state.pop_slice(self.queue, out) }
-    }
-
-    /// Entries ready to take: exact at the call's load of the producer's position, and
-    /// at least as many afterwards (only the producer adds entries).
-    #[inline]
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.state.len(self.queue)
-    }
-
-    /// Free slots: exact at the call's load, at most as many afterwards.
-    #[inline]
-    #[must_use]
-    pub fn free_len(&self) -> usize {
-        self.capacity() - self.len()
-    }
-
-    /// Whether no entry was ready at the call's load (one may have arrived since).
-    #[inline]
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Whether the queue is full (stays true until this consumer pops).
-    #[inline]
-    #[must_use]
-    pub fn is_full(&self) -> bool {
-        self.free_len() == 0
-    }
-
-    /// The queue's capacity.
-    #[inline]
-    #[must_use]
-    pub fn capacity(&self) -> usize {
-        self.queue.capacity()
-    }
-}
+consumer_api!(Consumer<'_, '_, T>);
 
 impl<T> fmt::Debug for Consumer<'_, '_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

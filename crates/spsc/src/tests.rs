@@ -149,6 +149,30 @@ fn spsc__caller_memory_and_bad_input__then_typed_errors() {
 }
 
 #[test]
+fn constructors__empty_or_byte_region__then_typed_error_or_working_queue() {
+    assert_eq!(
+        Queue::<u8>::owned(0).map(|_| ()).unwrap_err(),
+        SlotsError::ZeroLength,
+        "the owned pair reports the allocation's error"
+    );
+    let mut nothing: [core::mem::MaybeUninit<u32>; 0] = [];
+    assert_eq!(
+        Queue::from_uninit(&mut nothing).map(|_| ()).unwrap_err(),
+        SlotsError::ZeroLength
+    );
+    let mut region = [core::mem::MaybeUninit::<u64>::uninit(); 3];
+    // SAFETY: 24 bytes of `MaybeUninit<u64>` viewed as `MaybeUninit<u8>`: no invalid
+    // byte patterns, 8-aligned, borrowed exclusively for the queue's lifetime.
+    let bytes: &mut [core::mem::MaybeUninit<u8>] =
+        unsafe { core::slice::from_raw_parts_mut(region.as_mut_ptr().cast(), 24) };
+    let mut queue = Queue::<u64>::from_bytes(bytes, 3).unwrap();
+    assert_eq!(queue.capacity(), 3);
+    let (mut producer, mut consumer) = queue.split();
+    assert_eq!(producer.push_slice(&[7, 8, 9, 10]), 3);
+    assert_eq!((consumer.pop(), consumer.pop()), (Some(7), Some(8)));
+}
+
+#[test]
 fn spsc__reset__then_empty_and_caches_cleared() {
     let mut queue = Queue::with_capacity(3).unwrap();
     {
@@ -338,6 +362,30 @@ fn owned_producer__moved_into_spawned_thread__then_consumer_gets_every_value_in_
 }
 
 #[test]
+fn owned_handles__queries_on_both_sides__then_agree_as_the_queue_fills_and_empties() {
+    let (mut producer, mut consumer) = Queue::<u32>::owned(3).unwrap();
+    assert_eq!((producer.capacity(), consumer.capacity()), (3, 3));
+    assert!(producer.is_empty() && consumer.is_empty());
+    assert_eq!((producer.free_len(), consumer.free_len()), (3, 3));
+    assert_eq!(producer.push_slice(&[1, 2, 3, 4]), 3, "as many as fit");
+    assert!(producer.is_full() && consumer.is_full());
+    assert_eq!((producer.len(), consumer.len()), (3, 3));
+    assert_eq!((producer.free_len(), consumer.free_len()), (0, 0));
+    assert_eq!(consumer.peek(), Some(&1));
+    assert_eq!(consumer.pop(), Some(1));
+    assert!(
+        !producer.is_full() && !consumer.is_full(),
+        "both see the pop"
+    );
+    assert_eq!((producer.free_len(), consumer.free_len()), (1, 1));
+    let mut out = [0; 4];
+    assert_eq!(consumer.pop_slice(&mut out), 2);
+    assert_eq!(out[..2], [2, 3]);
+    assert!(producer.is_empty() && consumer.is_empty());
+    assert_eq!(consumer.peek(), None);
+}
+
+#[test]
 fn owned_consumer__producer_dropped__then_abandoned_and_every_value_still_poppable() {
     let (mut producer, mut consumer) = Queue::owned(4).unwrap();
     assert!(!consumer.is_abandoned() && !producer.is_abandoned());
@@ -361,25 +409,6 @@ fn owned_producer__consumer_dropped__then_abandoned_and_push_accepted_until_full
     assert_eq!(producer.push('b'), Ok(()));
     assert_eq!(producer.push('c'), Err(Full('c')));
     assert!(producer.is_full());
-}
-
-#[test]
-fn owned_handles__last_one_dropped__then_storage_freed() {
-    for producer_last in [false, true] {
-        let (producer, consumer) = Queue::<u64>::owned(8).unwrap();
-        let storage = std::sync::Arc::downgrade(&producer.shared);
-        assert_eq!(storage.strong_count(), 2);
-        if producer_last {
-            drop(consumer);
-            assert!(storage.upgrade().is_some(), "the producer still holds it");
-            drop(producer);
-        } else {
-            drop(producer);
-            assert!(storage.upgrade().is_some(), "the consumer still holds it");
-            drop(consumer);
-        }
-        assert!(storage.upgrade().is_none(), "freed with the last handle");
-    }
 }
 
 #[test]

@@ -55,6 +55,7 @@
 //! # Ok::<(), ada_thread_registry::RegistryError>(())
 //! ```
 #![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 
 mod active_slot;
 mod config;

@@ -394,6 +394,48 @@ fn with_local__several_registries__then_one_handle_each_retired_at_exit() {
     );
 }
 
+#[test]
+fn with_local__registration_refused__then_error_and_next_call_registers_afresh() {
+    let registry = small(1);
+    let holder = registry.register().unwrap();
+    std::thread::spawn({
+        let registry = Arc::clone(&registry);
+        move || {
+            assert_eq!(
+                registry.with_local(|handle| handle.slot()),
+                Err(RegisterError::Full { capacity: 1 }),
+                "the registration's own error"
+            );
+        }
+    })
+    .join()
+    .unwrap();
+    drop(holder);
+    assert_eq!(drain_pass(&registry, &mut BTreeMap::new()).len(), 1);
+    std::thread::spawn({
+        let registry = Arc::clone(&registry);
+        move || {
+            assert_eq!(registry.with_local(|handle| handle.generation()), Ok(2));
+            registry.shutdown();
+            let other = small(1);
+            other.shutdown();
+            assert_eq!(
+                other.with_local(|_| ()),
+                Err(RegisterError::ShuttingDown),
+                "refused, and no entry is kept for it"
+            );
+            assert_eq!(
+                registry.with_local(|handle| handle.generation()),
+                Ok(2),
+                "the existing handle still serves its registry"
+            );
+        }
+    })
+    .join()
+    .unwrap();
+    assert_eq!(drain_pass(&registry, &mut BTreeMap::new()).len(), 1);
+}
+
 /// A handle operation that hands a ring to the drain (or retires), and what has to
 /// happen before it so that it does.
 #[derive(Debug, Clone, Copy)]
@@ -404,6 +446,8 @@ enum Submitting {
     IndexSlice,
     /// The fifth detail record in a marked scope: the full, kept window is submitted.
     DetailWrite,
+    /// The same through a batch.
+    DetailSlice,
     /// A flush of a partly filled index ring.
     Flush,
     /// A mark while an unmarked full window is held: it is submitted as context.
@@ -421,7 +465,7 @@ impl Submitting {
     fn prepare(self, handle: &mut ThreadHandle<u64, u64>) {
         match self {
             Self::IndexWrite | Self::IndexSlice => (0..8).for_each(|n| handle.index(n)),
-            Self::DetailWrite => {
+            Self::DetailWrite | Self::DetailSlice => {
                 handle.mark_push().unwrap();
                 (0..4).for_each(|n| handle.detail(n));
             }
@@ -443,6 +487,7 @@ impl Submitting {
             Self::IndexWrite => live.index(8),
             Self::IndexSlice => live.index_slice(&[8, 9]),
             Self::DetailWrite => live.detail(4),
+            Self::DetailSlice => live.detail_slice(&[4, 5]),
             Self::Flush => assert_eq!(live.flush().index, FlushOutcome::Submitted),
             Self::Mark => live.mark(),
             Self::MarkPush => live.mark_push().unwrap(),
@@ -456,6 +501,7 @@ impl Submitting {
 #[case::index_write(Submitting::IndexWrite)]
 #[case::index_slice(Submitting::IndexSlice)]
 #[case::detail_write(Submitting::DetailWrite)]
+#[case::detail_slice(Submitting::DetailSlice)]
 #[case::flush(Submitting::Flush)]
 #[case::mark(Submitting::Mark)]
 #[case::mark_push(Submitting::MarkPush)]
@@ -490,4 +536,211 @@ fn handle__submits_while_drain_parked__then_drain_woken(#[case] operation: Submi
             "{operation:?} left the drain parked for {slept:?}"
         );
     });
+}
+
+#[test]
+fn registry_error__each_variant__then_display_names_the_setting_and_numbers() {
+    use std::error::Error as _;
+    let zero = RegistryError::check_capacity(0).unwrap_err();
+    assert_eq!(zero.to_string(), "a registry needs at least 1 slot");
+    let large = RegistryError::check_capacity(MAX_CAPACITY + 1).unwrap_err();
+    assert_eq!(
+        large.to_string(),
+        std::format!(
+            "a registry holds at most {MAX_CAPACITY} slots, not {}",
+            MAX_CAPACITY + 1
+        )
+    );
+    let one_ring = LaneConfig {
+        rings: 1,
+        ..LaneConfig::index_lane()
+    };
+    let index = Registry::<u64, u64>::new(RegistryConfig {
+        index: one_ring,
+        ..RegistryConfig::default()
+    })
+    .unwrap_err();
+    let empty_rings = LaneConfig {
+        ring_records: 0,
+        ..LaneConfig::detail_lane()
+    };
+    let detail = Registry::<u64, u64>::new(RegistryConfig {
+        detail: empty_rings,
+        ..RegistryConfig::default()
+    })
+    .unwrap_err();
+    let (RegistryError::IndexLane(index_cause), RegistryError::DetailLane(detail_cause)) =
+        (index, detail)
+    else {
+        panic!("each lane's error names its lane: {index:?}, {detail:?}");
+    };
+    assert_eq!(index.to_string(), std::format!("index lane: {index_cause}"));
+    assert!(index.to_string().contains("at least 2 rings"), "{index}");
+    assert_eq!(
+        detail.to_string(),
+        std::format!("detail lane: {detail_cause}")
+    );
+    assert!(detail.to_string().contains("at least 1 record"), "{detail}");
+    for error in [zero, large, index, detail] {
+        assert!(
+            error.source().is_none(),
+            "the lane's error is in the message, not reported twice: {error}"
+        );
+    }
+}
+
+#[test]
+fn register_error__full_shutting_down_and_local__then_display_says_why() {
+    let registry = small(1);
+    let handle = registry.register().unwrap();
+    let full = registry.register().unwrap_err();
+    assert_eq!(full, RegisterError::Full { capacity: 1 });
+    assert_eq!(full.to_string(), "all 1 slots are taken; retry later");
+    drop(handle);
+    registry.shutdown();
+    let refused = registry.register().unwrap_err();
+    assert_eq!(refused.to_string(), "the registry is shutting down");
+    let text = RegisterError::LocalUnavailable.to_string();
+    assert!(
+        text.contains("re-entrant call") && text.contains("thread exit"),
+        "{text}"
+    );
+}
+
+#[test]
+fn release__thread_still_registered__then_still_active_and_slot_kept() {
+    let registry = small(2);
+    let handle = registry.register().unwrap();
+    let mut drain = registry.drain().unwrap();
+    let mut refusals = Vec::new();
+    drain.for_each_slot(|slot| refusals.push(slot.release().unwrap_err()));
+    assert_eq!(refusals, [ReleaseError::StillActive]);
+    assert_eq!(
+        refusals[0].to_string(),
+        "the slot's thread is still registered"
+    );
+    assert_eq!(registry.occupied(), 1, "the slot stays taken");
+    assert_eq!(drain.for_each_slot(|_| ()), 1, "and is visited again");
+    drop(handle);
+}
+
+#[test]
+fn release__retired_with_submitted_rings__then_not_drained_until_taken() {
+    let registry = small(1);
+    let mut handle = registry.register().unwrap();
+    (0..9).for_each(|n| handle.index(n)); // one full ring submitted, one partly filled
+    drop(handle); // the partly filled ring is submitted at retirement
+    let mut drain = registry.drain().unwrap();
+    let mut refusals = Vec::new();
+    drain.for_each_slot(|slot| {
+        assert!(slot.is_retiring());
+        refusals.push(slot.release().unwrap_err());
+    });
+    assert_eq!(refusals, [ReleaseError::NotDrained]);
+    assert_eq!(
+        refusals[0].to_string(),
+        "the retired slot still holds submitted rings"
+    );
+    let mut taken = Vec::new();
+    let mut released = Vec::new();
+    drain.for_each_slot(|mut slot| {
+        let mut lane = slot.index_drain();
+        while let Some(ring) = lane.take() {
+            taken.extend_from_slice(ring.records());
+            ring.deliver();
+        }
+        released.push(slot.release().expect("drained now"));
+    });
+    assert_eq!(taken, (0..9).collect::<Vec<_>>());
+    assert_eq!(released.len(), 1);
+    assert_eq!(released[0].index.events_written, 9);
+    assert!(released[0].index.is_conserved());
+    assert_eq!(released[0].identity.as_ref().map(|id| id.slot), Some(0));
+    assert_eq!(registry.occupied(), 0);
+}
+
+#[test]
+fn has_work__submitted_ring_or_retiring_slot__then_true() {
+    let registry = small(2);
+    let mut quiet = registry.register().unwrap();
+    let mut busy = registry.register().unwrap();
+    quiet.index(0); // in its active ring: not work for `has_work`
+    let mut drain = registry.drain().unwrap();
+    assert!(!drain.has_work(), "nothing submitted, nobody retired");
+    (0..9).for_each(|n| busy.index(n));
+    assert!(drain.has_work(), "a submitted ring");
+    drain.for_each_slot(|mut slot| {
+        let mut lane = slot.index_drain();
+        while let Some(ring) = lane.take() {
+            ring.deliver();
+        }
+    });
+    assert!(!drain.has_work(), "taken");
+    drop(quiet);
+    assert!(drain.has_work(), "a retiring slot");
+    drop(busy);
+}
+
+#[test]
+fn handle__detail_slice_in_marked_scope__then_every_window_delivered_in_order() {
+    fn take_windows(registry: &Registry<u64, u64>, windows: &mut Vec<Vec<u64>>) {
+        registry.drain().unwrap().for_each_slot(|mut slot| {
+            let mut lane = slot.detail_drain();
+            while let Some(ring) = lane.take() {
+                windows.push(ring.records().to_vec());
+                ring.deliver();
+            }
+        });
+    }
+    let registry = small(1);
+    let mut handle = registry.register().unwrap();
+    handle.mark_push().unwrap();
+    handle.detail_slice(&[0, 1, 2, 3, 4, 5]); // a window of 4 fills and is submitted
+    let mut windows = Vec::new();
+    take_windows(&registry, &mut windows);
+    assert_eq!(windows, [vec![0, 1, 2, 3]]);
+    // Two rings: with the first one back in the free queue, the scope's end can flush.
+    assert_eq!(handle.mark_pop(), Ok(FlushOutcome::Submitted));
+    take_windows(&registry, &mut windows);
+    assert_eq!(windows, [vec![0, 1, 2, 3], vec![4, 5]]);
+    drop(handle);
+}
+
+#[test]
+fn debug__registry_handle_drain_and_slot__then_name_their_key_fields() {
+    let registry = small(3);
+    assert_eq!(registry.config().capacity, 3);
+    assert_eq!(registry.config().index.ring_records, 8);
+    let debug = std::format!("{registry:?}");
+    assert!(
+        debug.starts_with("Registry") && debug.contains("capacity: 3"),
+        "{debug}"
+    );
+    let handle = registry.register().unwrap();
+    let debug = std::format!("{handle:?}");
+    assert!(
+        debug.contains("ThreadHandle")
+            && debug.contains("slot: 0")
+            && debug.contains("generation: 1"),
+        "{debug}"
+    );
+    let mut drain = registry.drain().unwrap();
+    assert!(std::format!("{drain:?}").contains("cursor: 0"));
+    let mut slots = Vec::new();
+    drain.for_each_slot(|slot| slots.push(std::format!("{slot:?}")));
+    assert_eq!(
+        slots,
+        ["ActiveSlot { slot: 0, generation: 1, retiring: false }"]
+    );
+    assert!(
+        std::format!("{drain:?}").contains("cursor: 1"),
+        "the next enumeration starts one slot further"
+    );
+    drop(handle);
+    slots.clear();
+    drain.for_each_slot(|slot| slots.push(std::format!("{slot:?}")));
+    assert_eq!(
+        slots,
+        ["ActiveSlot { slot: 0, generation: 1, retiring: true }"]
+    );
 }
