@@ -39,8 +39,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     let criterion = root().join("target/criterion");
     let rows = collect(&criterion)?;
-    let report = render(&rows);
+    let mut report = render(&rows);
     let path = root().join("docs/benchmarks.md");
+    // The export section is `cargo xtask export-bench`'s: carried over as it is.
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    if let Some(at) = old.find(crate::export_bench::SECTION_MARKER) {
+        report = format!("{}\n\n{}", report.trim_end(), &old[at..]);
+    }
     std::fs::write(&path, report)
         .map_err(|error| format!("writing {}: {error}", path.display()))?;
     println!("wrote {}", path.display());

@@ -6,6 +6,8 @@
 //! - `soak [--minutes N]`: the soak, ten minutes by default (see [`soak`](mod@soak)).
 //! - `scaling [--seconds S] [--binary PATH]`: `ada stress` from 1 to 64 threads into
 //!   `docs/scaling.md` (see [`scaling`](mod@scaling)).
+//! - `export-bench [--millions 3,30]`: `ada export` throughput and peak RSS per format
+//!   into `docs/benchmarks.md` (see [`export_bench`](mod@export_bench)).
 //! - `coverage`: line coverage per crate, failing below 95 % (the CLI 85 %) (see
 //!   [`coverage`](mod@coverage)).
 //!
@@ -16,6 +18,7 @@ mod bench;
 mod ci;
 mod command;
 mod coverage;
+mod export_bench;
 mod mutants;
 mod scaling;
 mod soak;
@@ -39,6 +42,9 @@ commands:
                       ada stress with 1..64 threads, table in docs/scaling.md
   coverage            line coverage per crate (installs cargo-llvm-cov); fails when
                       a library crate is below 95 % or the CLI below 85 %
+  export-bench [--millions 3,30] [--binary PATH] [--no-write]
+                      ada export's events/s and peak RSS per format for captures of
+                      3 M and 30 M events, into docs/benchmarks.md
 ";
 
 fn main() -> ExitCode {
@@ -49,6 +55,7 @@ fn main() -> ExitCode {
         Some("soak") => soak::run(&args[1..]),
         Some("scaling") => scaling::run(&args[1..]),
         Some("coverage") => coverage::run(&args[1..]),
+        Some("export-bench") => export_bench::run(&args[1..]),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

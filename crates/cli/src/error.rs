@@ -6,6 +6,7 @@ use ada::capture::CaptureError;
 use ada::drain::DrainError;
 use ada::ring_pool::MarkError;
 use ada::{BuildError, RegisterError};
+use ada_export::ExportError;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
@@ -35,6 +36,18 @@ pub(crate) enum Failure {
         path: PathBuf,
         /// What is wrong, and where.
         source: CaptureError,
+    },
+    /// An export stopped (records that are not ada's, or writing failed).
+    Export {
+        /// The capture file.
+        input: PathBuf,
+        /// Why.
+        source: ExportError,
+    },
+    /// The output file is the input file: writing it would destroy the capture.
+    WouldOverwriteInput {
+        /// The output path given.
+        path: PathBuf,
     },
     /// Writing output failed.
     Write {
@@ -66,6 +79,8 @@ impl Failure {
             | Self::Config(_)
             | Self::Create { .. }
             | Self::Capture { .. }
+            | Self::Export { .. }
+            | Self::WouldOverwriteInput { .. }
             | Self::Write { .. } => EXIT_USAGE,
             Self::Drain(_) | Self::Producer(_) | Self::NotConserved | Self::Soak { .. } => {
                 EXIT_VIOLATED
@@ -91,6 +106,12 @@ impl fmt::Display for Failure {
                 write!(f, "cannot create {}: {source}", path.display())
             }
             Self::Capture { path, source } => write!(f, "{}: {source}", path.display()),
+            Self::Export { input, source } => write!(f, "exporting {}: {source}", input.display()),
+            Self::WouldOverwriteInput { path } => write!(
+                f,
+                "refusing to write the output over the input file {}: name another output",
+                path.display()
+            ),
             Self::Write { to, source } => write!(f, "writing {to}: {source}"),
             Self::Drain(error) => write!(f, "drain: {error}"),
             Self::Producer(error) => write!(f, "{error}"),
@@ -112,9 +133,10 @@ impl std::error::Error for Failure {
             Self::Config(error) => Some(error),
             Self::Create { source, .. } | Self::Write { source, .. } => Some(source),
             Self::Capture { source, .. } => Some(source),
+            Self::Export { source, .. } => Some(source),
             Self::Drain(error) => Some(error),
             Self::Producer(error) => Some(error),
-            Self::NotConserved | Self::Soak { .. } => None,
+            Self::NotConserved | Self::Soak { .. } | Self::WouldOverwriteInput { .. } => None,
         }
     }
 }

@@ -1,13 +1,12 @@
-//! Reading capture files: `ada inspect`, `ada dump`, `ada export --chrome`.
+//! Reading capture files: `ada inspect`, `ada dump` (`ada export` is `export.rs`).
 
 use crate::error::Failure;
 use ada::capture::{Block, BlockKind, CaptureReader, LaneId, Record};
 use ada::ring_buffer::RingFlags;
-use ada::{Detail, Event, EventKind};
+use ada::{Detail, Event};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -210,63 +209,4 @@ pub(crate) fn dump(path: &Path) -> Result<(), Failure> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `ada export --chrome`: the index lane's events as Chrome trace events (enter/leave
-/// as duration begin/end per thread), which the Perfetto UI opens.
-pub(crate) fn export_chrome(path: &Path, out: &Path) -> Result<u64, Failure> {
-    let mut events = Vec::new();
-    let mut names: BTreeMap<u64, String> = BTreeMap::new();
-    for_each_block(path, |block| {
-        if block.lane != LaneId::Index {
-            return Ok(());
-        }
-        let tid = u64::from(block.slot) << 32 | u64::from(block.generation);
-        names.entry(tid).or_insert_with(|| {
-            if block.thread_name.is_empty() {
-                format!("slot {} gen {}", block.slot, block.generation)
-            } else {
-                block.thread_name.clone()
-            }
-        });
-        for event in records::<Event>(path, block)? {
-            let phase = match event.kind() {
-                Some(EventKind::Enter) => "B",
-                Some(EventKind::Leave) => "E",
-                Some(EventKind::Instant) | None => "i",
-            };
-            events.push(json!({
-                "name": format!("fn {:#x}", event.function),
-                "ph": phase,
-                "ts": event.timestamp_ns as f64 / 1e3,
-                "pid": 1,
-                "tid": tid,
-                "args": {"argument": event.argument},
-            }));
-        }
-        Ok(())
-    })?;
-    let count = events.len() as u64;
-    for (tid, name) in names {
-        events.push(
-            json!({"name": "thread_name", "ph": "M", "pid": 1, "tid": tid,
-            "args": {"name": name}}),
-        );
-    }
-    let file = File::create(out).map_err(|source| Failure::Create {
-        path: out.to_owned(),
-        source,
-    })?;
-    let written = |source| Failure::Write {
-        to: out.display().to_string(),
-        source,
-    };
-    let mut writer = BufWriter::new(file);
-    serde_json::to_writer(
-        &mut writer,
-        &json!({"traceEvents": events, "displayTimeUnit": "ns"}),
-    )
-    .map_err(|error| written(error.into()))?;
-    writer.flush().map_err(written)?;
-    Ok(count)
 }

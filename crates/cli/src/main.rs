@@ -8,6 +8,7 @@
 //! usage, configuration or input errors (with a message that says what to fix).
 
 mod error;
+mod export;
 mod idle;
 mod inspect;
 mod soak;
@@ -62,16 +63,9 @@ enum Command {
         /// The capture file.
         file: PathBuf,
     },
-    /// Converts a capture file for other tools.
-    Export {
-        /// The capture file to convert, written as the Chrome trace event format (opens
-        /// in the Perfetto UI).
-        #[arg(long, value_name = "FILE")]
-        chrome: PathBuf,
-        /// The output file.
-        #[arg(short, long, value_name = "FILE")]
-        out: PathBuf,
-    },
+    /// Converts a capture file for trace viewers: Perfetto's native format
+    /// (`--perfetto`) or Chrome trace JSON (`--chrome`), streamed in bounded memory.
+    Export(export::ExportArgs),
     /// Churn, bursts, marks, both policies and a stalling, failing sink, with every
     /// record checked for integrity, order and conservation (`cargo xtask soak`).
     Soak(soak::SoakArgs),
@@ -94,11 +88,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Inspect { file, json }) => inspect::inspect(&file, json),
         Some(Command::Dump { file }) => inspect::dump(&file),
-        Some(Command::Export { chrome, out }) => {
-            inspect::export_chrome(&chrome, &out).map(|events| {
-                println!("{events} events written to {}", out.display());
-            })
-        }
+        Some(Command::Export(args)) => export::run(&args),
         Some(Command::Soak(args)) => soak::run(&args),
         Some(Command::Idle(args)) => idle::run(&args),
     };

@@ -107,6 +107,19 @@ fn stress__bad_arguments__then_exit_2_with_a_message() {
         (&["idle", "--threads", "0"], "threads"),
         (&["soak", "--phase-seconds=-1"], "seconds"),
         (&["record", "--seconds", "0.1"], "--out"),
+        (&["export", "-o", "out.json"], "--perfetto"),
+        (
+            &[
+                "export",
+                "--chrome",
+                "a.ada",
+                "--perfetto",
+                "a.ada",
+                "-o",
+                "x",
+            ],
+            "cannot be used with",
+        ),
     ] {
         let output = ada(args);
         assert_eq!(
@@ -217,8 +230,25 @@ fn inspect__corrupt_truncated_or_foreign_file__then_exit_2_naming_the_offset() {
         (&foreign, "not an ada capture file"),
         (&dir.path().join("missing.ada"), "No such file"),
     ] {
-        for command in ["inspect", "dump"] {
-            let output = ada(&[command, file.to_str().unwrap()]);
+        let out = dir.path().join("out.json");
+        for command in ["inspect", "dump", "export"] {
+            let output = if command == "export" {
+                ada(&[
+                    command,
+                    "--chrome",
+                    file.to_str().unwrap(),
+                    "-o",
+                    out.to_str().unwrap(),
+                ])
+            } else {
+                ada(&[command, file.to_str().unwrap()])
+            };
+            if command == "export" && file == &truncated {
+                // A torn last block is what a crash leaves: exported up to it, said on
+                // stderr, exit 0 (`export__torn_capture__…`).
+                assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+                continue;
+            }
             assert_eq!(
                 output.status.code(),
                 Some(2),
@@ -369,4 +399,154 @@ fn retired_parts__spsc_ring_lane__then_unknown_command_exit_2() {
             stderr(&output)
         );
     }
+}
+
+/// A short capture through the real pipeline, with a span open at its end.
+fn small_capture(dir: &Path) -> std::path::PathBuf {
+    let file = dir.join("run.ada");
+    let output = ada(&[
+        "record",
+        "--threads",
+        "2",
+        "--events",
+        "20000",
+        "--json",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    file
+}
+
+#[test]
+fn export__perfetto_and_chrome__then_each_file_written_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_capture(dir.path());
+    for (flag, name) in [("--perfetto", "run.pftrace"), ("--chrome", "run.json")] {
+        let out = dir.path().join(name);
+        let output = ada(&[
+            "export",
+            flag,
+            file.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(output.status.code(), Some(0), "{flag}: {}", stderr(&output));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("events, "), "{stdout}");
+        assert!(
+            stdout.contains(&format!("written to {}", out.display())),
+            "{stdout}"
+        );
+        let bytes = std::fs::read(&out).unwrap();
+        assert!(bytes.len() > 1000, "{flag}: {} bytes", bytes.len());
+        if flag == "--chrome" {
+            let trace: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let events = trace["traceEvents"].as_array().unwrap();
+            let tids: std::collections::BTreeSet<u64> = events
+                .iter()
+                .filter(|e| e["ph"] == "M" && e["name"] == "thread_name")
+                .map(|e| e["tid"].as_u64().unwrap())
+                .collect();
+            assert_eq!(tids.len(), 2, "one tid per producer");
+            assert!(tids.iter().all(|&tid| tid < 1 << 31));
+            let begins = events.iter().filter(|e| e["ph"] == "B").count();
+            let ends = events.iter().filter(|e| e["ph"] == "E").count();
+            assert_eq!(begins, ends, "balanced");
+        } else {
+            // A `Trace`'s first field: `packet` (1), length-delimited.
+            assert_eq!(bytes[0], 0x0a);
+        }
+    }
+}
+
+#[test]
+fn export__out_dash__then_the_trace_on_stdout_and_the_count_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_capture(dir.path());
+    let output = ada(&["export", "--chrome", file.to_str().unwrap(), "-o", "-"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(json(&output)["traceEvents"].is_array());
+    assert!(
+        stderr(&output).contains("written to stdout"),
+        "{}",
+        stderr(&output)
+    );
+    let to_file = dir.path().join("run.pftrace");
+    let output_file = ada(&[
+        "export",
+        "--perfetto",
+        file.to_str().unwrap(),
+        "-o",
+        to_file.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        output_file.status.code(),
+        Some(0),
+        "{}",
+        stderr(&output_file)
+    );
+    let output = ada(&["export", "--perfetto", file.to_str().unwrap(), "-o", "-"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        output.stdout,
+        std::fs::read(&to_file).unwrap(),
+        "same bytes"
+    );
+}
+
+#[test]
+fn export__out_is_the_input__then_exit_2_and_the_capture_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_capture(dir.path());
+    let before = std::fs::read(&file).unwrap();
+    let link = dir.path().join("link.ada");
+    std::fs::hard_link(&file, &link).unwrap();
+    let dotted = dir.path().join(".").join("run.ada");
+    for out in [&file, &link, &dotted] {
+        for flag in ["--perfetto", "--chrome"] {
+            let output = ada(&[
+                "export",
+                flag,
+                file.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ]);
+            assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+            assert!(
+                stderr(&output).contains("refusing to write the output over the input file"),
+                "{}",
+                stderr(&output)
+            );
+        }
+    }
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "the capture is untouched"
+    );
+}
+
+#[test]
+fn export__torn_capture__then_exit_0_the_end_marked_and_said_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_capture(dir.path());
+    let bytes = std::fs::read(&file).unwrap();
+    let torn = dir.path().join("torn.ada");
+    std::fs::write(&torn, &bytes[..bytes.len() - 100]).unwrap();
+    let output = ada(&["export", "--chrome", torn.to_str().unwrap(), "-o", "-"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("ends with a torn block at byte"),
+        "{message}"
+    );
+    let trace = json(&output);
+    let events = trace["traceEvents"].as_array().unwrap();
+    assert!(
+        events.iter().any(|e| e["name"]
+            .as_str()
+            .is_some_and(|name| name.starts_with("capture ends: torn block at byte"))),
+        "the timeline marks the end"
+    );
 }

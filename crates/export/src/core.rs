@@ -1,0 +1,624 @@
+//! The one walk over a capture that both writers share: blocks in file order, a track
+//! per thread registration with a small thread id, per-track open-span stacks, losses,
+//! flight-recorder marks and the capture's end, turned into [`Item`]s that a writer
+//! ([`Emit`]) encodes. Memory: the block being read, the track table and the open spans;
+//! nothing grows with the number of events.
+
+use crate::{ExportError, ExportSummary, Progress};
+use ada::capture::{
+    Block, BlockKind, CaptureError, CaptureErrorKind, CaptureReader, FileHeader, LaneId, Record,
+};
+use ada::ring_buffer::RingFlags;
+use ada::{Detail, Event, EventKind};
+use std::collections::HashMap;
+use std::io::{self, Read};
+
+/// The process id every track belongs to.
+pub(crate) const PID: u32 = 1;
+/// The thread id of the first registration seen; each later one gets the next. 1 is
+/// left to the process, so no registration is taken for its main thread.
+pub(crate) const FIRST_TID: u32 = 2;
+/// The process's name on the timeline.
+pub(crate) const PROCESS_NAME: &str = "ada capture";
+
+/// One thread registration: a (slot, generation) pair of the capture.
+#[derive(Debug)]
+pub(crate) struct Track {
+    /// Its thread id in the output: small, unique per registration, below 2^31.
+    pub(crate) tid: u32,
+    /// The thread's name, or `slot S gen G` when it had none.
+    pub(crate) name: String,
+}
+
+/// What a writer encodes, in the order it should appear in the output.
+#[derive(Debug)]
+pub(crate) enum Item<'a> {
+    /// A registration seen for the first time: before anything on its track.
+    Thread(&'a Track),
+    /// An [`EventKind::Enter`]: a span opens.
+    Begin {
+        track: &'a Track,
+        ts: u64,
+        function: u64,
+        argument: u64,
+    },
+    /// A span closes: the innermost open one on the track.
+    End {
+        track: &'a Track,
+        ts: u64,
+        close: Close,
+    },
+    /// An [`EventKind::Instant`].
+    Instant {
+        track: &'a Track,
+        ts: u64,
+        function: u64,
+        argument: u64,
+    },
+    /// A detail-lane record.
+    Detail {
+        track: &'a Track,
+        detail: &'a Detail,
+    },
+    /// Something the timeline must show that is not a record: on a thread's track, or
+    /// the process's when `track` is `None`.
+    Marker {
+        track: Option<&'a Track>,
+        ts: u64,
+        marker: &'a Marker,
+    },
+}
+
+/// How a span was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Close {
+    /// By a leave of the same function.
+    Matched,
+    /// By a leave of another function (it still closes the innermost span).
+    Mismatched { leave_function: u64 },
+    /// By the end of the capture (flagged in the span's args).
+    CaptureEnded,
+    /// Just before lost events: its leave may have been among them (flagged).
+    EventsLost,
+}
+
+impl Close {
+    /// The args an end carries: none for a matched leave.
+    pub(crate) fn args(self) -> Option<(Arg, Value<'static>)> {
+        match self {
+            Self::Matched => None,
+            Self::Mismatched { leave_function } => {
+                Some((Arg::LeaveFunction, Value::Hex(leave_function)))
+            }
+            Self::CaptureEnded => {
+                Some((Arg::Closed, Value::Str("still open when the capture ends")))
+            }
+            Self::EventsLost => Some((
+                Arg::Closed,
+                Value::Str("events were lost while it was open"),
+            )),
+        }
+    }
+}
+
+/// A marker: what happened, where no record says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Marker {
+    /// Events lost before a ring (drop-oldest, drop-newest, a failing sink...).
+    Loss {
+        lane: LaneId,
+        /// Events the block says were lost before it (`LOSS_BEFORE`).
+        events: u64,
+        /// Rings missing from the lane's sequence just before it.
+        rings: u64,
+        /// Why, when the block says (format version 1 blocks do not).
+        cause: Option<String>,
+    },
+    /// A leave with no open span on its track.
+    UnmatchedLeave { function: u64, argument: u64 },
+    /// An index record whose kind no [`EventKind`] has.
+    UnknownKind {
+        kind: u32,
+        function: u64,
+        argument: u64,
+    },
+    /// A ring the flight recorder kept (`MARKED`).
+    Mark { lane: LaneId, records: u32 },
+    /// The capture stops being readable here.
+    CaptureEnds { offset: u64, reason: String },
+}
+
+impl Marker {
+    /// The marker's name on the timeline.
+    pub(crate) fn title(&self) -> String {
+        match self {
+            Self::Loss {
+                lane,
+                events,
+                rings,
+                cause,
+            } => {
+                let lane = match lane {
+                    LaneId::Index => "",
+                    LaneId::Detail => "detail ",
+                };
+                let what = if *events > 0 || *rings == 0 {
+                    format!("{events} {lane}events lost")
+                } else {
+                    format!("{rings} {lane}rings lost")
+                };
+                match cause {
+                    Some(cause) => format!("{what}: {cause}"),
+                    None => what,
+                }
+            }
+            Self::UnmatchedLeave { function, .. } => {
+                format!("leave without enter: fn {function:#x}")
+            }
+            Self::UnknownKind { kind, function, .. } => {
+                format!("event of unknown kind {kind}: fn {function:#x}")
+            }
+            Self::Mark { .. } => "flight-recorder mark".to_owned(),
+            Self::CaptureEnds { reason, .. } => format!("capture ends: {reason}"),
+        }
+    }
+
+    /// The marker's args.
+    pub(crate) fn args(&self) -> Vec<(Arg, Value<'_>)> {
+        match self {
+            Self::Loss {
+                lane,
+                events,
+                rings,
+                cause,
+            } => {
+                let mut args = vec![
+                    (Arg::Lane, Value::Str(lane_name(*lane))),
+                    (Arg::LostEvents, Value::U64(*events)),
+                    (Arg::RingsMissing, Value::U64(*rings)),
+                ];
+                if let Some(cause) = cause {
+                    args.push((Arg::Cause, Value::Str(cause)));
+                }
+                args
+            }
+            Self::UnmatchedLeave { function, argument }
+            | Self::UnknownKind {
+                function, argument, ..
+            } => {
+                let mut args = vec![
+                    (Arg::Function, Value::Hex(*function)),
+                    (Arg::Argument, Value::U64(*argument)),
+                ];
+                if let Self::UnknownKind { kind, .. } = self {
+                    args.push((Arg::Kind, Value::U64(u64::from(*kind))));
+                }
+                args
+            }
+            Self::Mark { lane, records } => vec![
+                (Arg::Lane, Value::Str(lane_name(*lane))),
+                (Arg::Records, Value::U64(u64::from(*records))),
+            ],
+            Self::CaptureEnds { offset, reason } => vec![
+                (Arg::Offset, Value::U64(*offset)),
+                (Arg::Reason, Value::Str(reason)),
+            ],
+        }
+    }
+}
+
+fn lane_name(lane: LaneId) -> &'static str {
+    match lane {
+        LaneId::Index => "index",
+        LaneId::Detail => "detail",
+    }
+}
+
+/// The names of every arg the exporter writes (interned once in the Perfetto output).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Arg {
+    Argument,
+    P0,
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    Function,
+    Lane,
+    LostEvents,
+    RingsMissing,
+    Cause,
+    Closed,
+    LeaveFunction,
+    Kind,
+    Records,
+    Offset,
+    Reason,
+}
+
+impl Arg {
+    /// Every arg, in the order of their numbers.
+    pub(crate) const ALL: [Self; 18] = [
+        Self::Argument,
+        Self::P0,
+        Self::P1,
+        Self::P2,
+        Self::P3,
+        Self::P4,
+        Self::P5,
+        Self::Function,
+        Self::Lane,
+        Self::LostEvents,
+        Self::RingsMissing,
+        Self::Cause,
+        Self::Closed,
+        Self::LeaveFunction,
+        Self::Kind,
+        Self::Records,
+        Self::Offset,
+        Self::Reason,
+    ];
+
+    /// The detail payload's words.
+    pub(crate) const PAYLOAD: [Self; 6] =
+        [Self::P0, Self::P1, Self::P2, Self::P3, Self::P4, Self::P5];
+
+    /// The arg's key.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Argument => "argument",
+            Self::P0 => "p0",
+            Self::P1 => "p1",
+            Self::P2 => "p2",
+            Self::P3 => "p3",
+            Self::P4 => "p4",
+            Self::P5 => "p5",
+            Self::Function => "function",
+            Self::Lane => "lane",
+            Self::LostEvents => "lost_events",
+            Self::RingsMissing => "rings_missing",
+            Self::Cause => "cause",
+            Self::Closed => "closed",
+            Self::LeaveFunction => "leave_function",
+            Self::Kind => "kind",
+            Self::Records => "records",
+            Self::Offset => "offset",
+            Self::Reason => "reason",
+        }
+    }
+}
+
+/// An arg's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Value<'a> {
+    U64(u64),
+    /// An address or id, shown in hexadecimal.
+    Hex(u64),
+    Str(&'a str),
+}
+
+/// A writer: receives the walk's items in order.
+pub(crate) trait Emit {
+    /// Encodes one item.
+    fn item(&mut self, item: Item<'_>) -> io::Result<()>;
+    /// Writes whatever closes the output and flushes it.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// A span open on a track.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    function: u64,
+}
+
+/// A track with what the walk keeps about it.
+#[derive(Debug)]
+struct TrackState {
+    track: Track,
+    /// Spans open on the track, innermost last.
+    open: Vec<Open>,
+    /// The last index-lane timestamp (index timestamps are kept from going backwards,
+    /// so that spans nest as they were written).
+    index_last: Option<u64>,
+    /// The latest timestamp of either lane.
+    last: Option<u64>,
+    /// The sequence number each lane's next ring should have.
+    next_sequence: [Option<u64>; 2],
+}
+
+impl TrackState {
+    fn saw(&mut self, ts: u64) {
+        self.last = Some(self.last.map_or(ts, |last| last.max(ts)));
+    }
+}
+
+/// The walk's state between blocks.
+#[derive(Debug, Default)]
+struct Walk {
+    ids: HashMap<(u32, u32), usize>,
+    tracks: Vec<TrackState>,
+    summary: ExportSummary,
+}
+
+/// Checks that the capture holds ada's standard records.
+pub(crate) fn check_layouts(header: &FileHeader) -> Result<(), ExportError> {
+    for (lane, layout, size) in [
+        (LaneId::Index, Event::LAYOUT, size_of::<Event>()),
+        (LaneId::Detail, Detail::LAYOUT, size_of::<Detail>()),
+    ] {
+        let file_size = header.record_size(lane) as usize;
+        if header.layout(lane) != layout || file_size != size {
+            return Err(ExportError::Layout {
+                lane,
+                found: format!("{} ({file_size} B)", header.layout(lane)),
+                expected: format!("{layout} ({size} B)"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Walks every block of `reader` into `out`, then closes what is still open and
+/// finishes the output.
+pub(crate) fn walk<R: Read>(
+    mut reader: CaptureReader<R>,
+    out: &mut impl Emit,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ExportSummary, ExportError> {
+    check_layouts(reader.header())?;
+    let mut walk = Walk::default();
+    let cut = loop {
+        match reader.next_block() {
+            Ok(Some(block)) => {
+                progress(Progress {
+                    bytes: block.offset,
+                    events: walk.summary.events,
+                });
+                walk.block(&block, out)?;
+            }
+            Ok(None) => break None,
+            Err(error) => break Some(error),
+        }
+    };
+    walk.end(cut, out)?;
+    out.finish()?;
+    Ok(walk.summary)
+}
+
+impl Walk {
+    /// The track of `block`'s registration, announced to `out` when it is new.
+    fn track(&mut self, block: &Block, out: &mut impl Emit) -> Result<usize, ExportError> {
+        if let Some(&index) = self.ids.get(&(block.slot, block.generation)) {
+            return Ok(index);
+        }
+        let index = self.tracks.len();
+        let tid = u32::try_from(index)
+            .ok()
+            .and_then(|index| index.checked_add(FIRST_TID))
+            .filter(|&tid| i32::try_from(tid).is_ok())
+            .ok_or(ExportError::TooManyThreads)?;
+        let name = if block.thread_name.is_empty() {
+            format!("slot {} gen {}", block.slot, block.generation)
+        } else {
+            block.thread_name.clone()
+        };
+        self.tracks.push(TrackState {
+            track: Track { tid, name },
+            open: Vec::new(),
+            index_last: None,
+            last: None,
+            next_sequence: [None; 2],
+        });
+        self.ids.insert((block.slot, block.generation), index);
+        self.summary.threads += 1;
+        out.item(Item::Thread(&self.tracks[index].track))?;
+        Ok(index)
+    }
+
+    fn block(&mut self, block: &Block, out: &mut impl Emit) -> Result<(), ExportError> {
+        let index = self.track(block, out)?;
+        let summary = &mut self.summary;
+        let state = &mut self.tracks[index];
+        let lane = usize::from(block.lane == LaneId::Detail);
+        let first = first_timestamp(block);
+        if block.kind == BlockKind::Ring {
+            let rings = match state.next_sequence[lane] {
+                Some(expected) if block.sequence > expected => block.sequence - expected,
+                _ => 0,
+            };
+            state.next_sequence[lane] = Some(block.sequence.saturating_add(1));
+            let lost = block.flags.contains(RingFlags::LOSS_BEFORE);
+            if lost || rings > 0 {
+                let events = if lost { block.lost_events } else { 0 };
+                let ts = match block.lane {
+                    LaneId::Index => {
+                        // The spans open before the gap may have lost their leaves in
+                        // it: close them where the gap starts rather than let a later
+                        // leave close the wrong one.
+                        if let Some(at) = state.index_last {
+                            summary.spans_closed_at_loss +=
+                                close_all(state, at, Close::EventsLost, out)?;
+                        }
+                        first.map(|ts| state.index_last.map_or(ts, |last| last.max(ts)))
+                    }
+                    LaneId::Detail => first,
+                };
+                let ts = ts.or(state.last).unwrap_or(0);
+                let marker = Marker::Loss {
+                    lane: block.lane,
+                    events,
+                    rings,
+                    cause: loss_cause(block),
+                };
+                summary.losses += 1;
+                summary.events_lost += events;
+                out.item(Item::Marker {
+                    track: Some(&state.track),
+                    ts,
+                    marker: &marker,
+                })?;
+            }
+            if block.flags.contains(RingFlags::MARKED) {
+                let ts = first.or(state.last).unwrap_or(0);
+                summary.marks += 1;
+                out.item(Item::Marker {
+                    track: Some(&state.track),
+                    ts,
+                    marker: &Marker::Mark {
+                        lane: block.lane,
+                        records: block.record_count,
+                    },
+                })?;
+            }
+        }
+        match block.lane {
+            LaneId::Index => index_records(block, state, summary, out),
+            LaneId::Detail => {
+                for record in block.bytes().chunks_exact(size_of::<Detail>()) {
+                    let detail: Detail = bytemuck::pod_read_unaligned(record);
+                    state.saw(detail.timestamp_ns);
+                    summary.details += 1;
+                    out.item(Item::Detail {
+                        track: &state.track,
+                        detail: &detail,
+                    })?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Marks where an unreadable capture ends, closes every span still open at its
+    /// track's last timestamp, and records the cut.
+    fn end(&mut self, cut: Option<CaptureError>, out: &mut impl Emit) -> Result<(), ExportError> {
+        if let Some(error) = &cut {
+            let reason = match error.kind {
+                CaptureErrorKind::Truncated { .. } => {
+                    format!("torn block at byte {}", error.offset)
+                }
+                _ => format!("unreadable block {error}"),
+            };
+            let ts = self.tracks.iter().filter_map(|t| t.last).max().unwrap_or(0);
+            out.item(Item::Marker {
+                track: None,
+                ts,
+                marker: &Marker::CaptureEnds {
+                    offset: error.offset,
+                    reason,
+                },
+            })?;
+        }
+        for state in &mut self.tracks {
+            if let Some(at) = state.last {
+                self.summary.spans_closed_at_end += close_all(state, at, Close::CaptureEnded, out)?;
+            }
+        }
+        self.summary.cut = cut;
+        Ok(())
+    }
+}
+
+/// The index lane's records of `block` as spans, instants and markers.
+fn index_records(
+    block: &Block,
+    state: &mut TrackState,
+    summary: &mut ExportSummary,
+    out: &mut impl Emit,
+) -> Result<(), ExportError> {
+    for record in block.bytes().chunks_exact(size_of::<Event>()) {
+        let event: Event = bytemuck::pod_read_unaligned(record);
+        let ts = match state.index_last {
+            Some(last) if last > event.timestamp_ns => {
+                summary.timestamps_raised += 1;
+                last
+            }
+            _ => event.timestamp_ns,
+        };
+        state.index_last = Some(ts);
+        state.saw(ts);
+        summary.events += 1;
+        let track = &state.track;
+        let (function, argument) = (event.function, event.argument);
+        match event.kind() {
+            Some(EventKind::Enter) => {
+                state.open.push(Open { function });
+                out.item(Item::Begin {
+                    track,
+                    ts,
+                    function,
+                    argument,
+                })?;
+            }
+            Some(EventKind::Leave) => match state.open.pop() {
+                Some(open) => {
+                    let close = if open.function == function {
+                        Close::Matched
+                    } else {
+                        summary.mismatched_leaves += 1;
+                        Close::Mismatched {
+                            leave_function: function,
+                        }
+                    };
+                    out.item(Item::End { track, ts, close })?;
+                }
+                None => {
+                    summary.unmatched_leaves += 1;
+                    out.item(Item::Marker {
+                        track: Some(track),
+                        ts,
+                        marker: &Marker::UnmatchedLeave { function, argument },
+                    })?;
+                }
+            },
+            Some(EventKind::Instant) => out.item(Item::Instant {
+                track,
+                ts,
+                function,
+                argument,
+            })?,
+            None => out.item(Item::Marker {
+                track: Some(track),
+                ts,
+                marker: &Marker::UnknownKind {
+                    kind: event.kind,
+                    function,
+                    argument,
+                },
+            })?,
+        }
+    }
+    Ok(())
+}
+
+/// Closes every span open on `state`'s track at `ts`, innermost first; how many.
+fn close_all(
+    state: &mut TrackState,
+    ts: u64,
+    close: Close,
+    out: &mut impl Emit,
+) -> Result<u64, ExportError> {
+    let mut closed = 0;
+    while state.open.pop().is_some() {
+        out.item(Item::End {
+            track: &state.track,
+            ts,
+            close,
+        })?;
+        closed += 1;
+    }
+    Ok(closed)
+}
+
+/// The first record's timestamp (both record types begin with it, stored as written).
+fn first_timestamp(block: &Block) -> Option<u64> {
+    let bytes = block.bytes().get(..size_of::<u64>())?;
+    Some(bytemuck::pod_read_unaligned(bytes))
+}
+
+/// Why the events before `block` were lost. Version 1 blocks carry a count and no
+/// cause, so this is `None` until the format says; the markers then read
+/// "N events lost: CAUSE".
+fn loss_cause(_block: &Block) -> Option<String> {
+    None
+}
