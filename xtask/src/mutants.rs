@@ -88,6 +88,27 @@ const MUTANTS: &[Mutant] = &[
         mutated: "Ordering::Relaxed",
     },
     Mutant {
+        id: "spsc.len_tail_first",
+        package: "ada-spsc",
+        model: "loom__len_on_third_thread",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
+    },
+    Mutant {
+        id: "spsc.len_head",
+        package: "ada-spsc",
+        model: "loom__len_on_third_thread",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
+    },
+    Mutant {
+        id: "spsc.len_tail_again",
+        package: "ada-spsc",
+        model: "loom__len_on_third_thread",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
+    },
+    Mutant {
         id: "ring_pool.submit_publish",
         package: "ada-ring-pool",
         model: "loom__swap_vs_recycle",
@@ -147,6 +168,28 @@ const MUTANTS: &[Mutant] = &[
                   return Some(ring);\n            \
                   #[allow(unreachable_code)]\n            \
                   match self.head.compare_exchange_weak(",
+    },
+    Mutant {
+        id: "ring_pool.collect_kept_only",
+        package: "ada-ring-pool",
+        model: "loom__flight_recorder_collection_at_stop",
+        // The drain reading a flight recorder's pinned window whether or not it is kept.
+        original: "lane.is_flight_recorder() && !lane.producer.windows.is_kept(index)",
+        mutated: "false",
+    },
+    Mutant {
+        id: "ring_pool.kept_publish",
+        package: "ada-ring-pool",
+        model: "loom__flight_recorder_collection_at_stop",
+        original: "Ordering::Release",
+        mutated: "Ordering::Relaxed",
+    },
+    Mutant {
+        id: "ring_pool.kept_acquire",
+        package: "ada-ring-pool",
+        model: "loom__flight_recorder_collection_at_stop",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
     },
     Mutant {
         id: "thread_registry.active_publish",

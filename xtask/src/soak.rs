@@ -1,7 +1,9 @@
 //! `cargo xtask soak [--minutes N | --seconds N]`: the soak (`ada soak`, release build)
-//! for ten minutes by default; the `ci` gate runs a five-second version of it.
+//! for ten minutes by default; the `ci` gate runs a five-second version of it. Each phase
+//! writes a capture file (up to 256 MiB, removed after it is read back and reconciled
+//! with the report) in `target/soak`, not in a temporary directory that may be memory.
 
-use crate::command::{cargo, exec};
+use crate::command::{cargo, exec, root};
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let usage = || "usage: cargo xtask soak [--minutes N | --seconds N]".to_owned();
@@ -23,9 +25,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     soak(seconds, 10.0_f64.min(seconds))
 }
 
-/// Runs `ada soak` in release mode; a violation is a failed command.
+/// Runs `ada soak` in release mode, its captures in `target/soak`; a violation is a
+/// failed command.
 pub(crate) fn soak(seconds: f64, phase_seconds: f64) -> Result<(), String> {
-    exec(cargo().args([
+    let captures = root().join("target").join("soak");
+    std::fs::create_dir_all(&captures)
+        .map_err(|error| format!("creating {}: {error}", captures.display()))?;
+    exec(cargo().env("TMPDIR", &captures).args([
         "run",
         "--release",
         "--locked",

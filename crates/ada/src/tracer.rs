@@ -160,9 +160,15 @@ impl<I, D> fmt::Debug for TracerBuilder<I, D> {
 /// A thread-local handle is retired by the thread's TLS destructor, which runs after
 /// the thread's closure returns: `std::thread::scope` may return before it has run
 /// (`JoinHandle::join` waits for it). A shutdown in that window reports the thread as
-/// live, its index records delivered (collected in place) and its unmarked
-/// flight-recorder window as in flight rather than discarded. Use
-/// [`handle`](Self::handle) where that matters.
+/// live: its index records and a marked flight-recorder window are delivered (collected
+/// in place), its unmarked windows counted as discarded, as for any thread alive at the
+/// shutdown. A thread keeps a thread-local registration of a shut-down tracer (and so
+/// its memory) only until it writes through another tracer, or exits.
+///
+/// The last reference to a tracer may be dropped anywhere, even inside a sink call on
+/// the drain thread (a sink holding a `Weak<Tracer>`): the stop is requested, and the
+/// drain thread delivers everything committed after that call returns (it does not wait
+/// for itself; its report is then not returned to anyone).
 pub struct Tracer<I: Copy + Send + 'static = Event, D: Copy + Send + 'static = Detail> {
     registry: Arc<Registry<I, D>>,
     drain: Drain<I, D>,
@@ -275,10 +281,16 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Tracer<I, D> {
 
     /// Stops: refuses new threads, delivers everything committed, flushes the sink and
     /// returns the final report (conservation per thread and lane, losses by cause,
-    /// drain metrics).
+    /// drain metrics). Threads still alive keep their lanes: their committed records are
+    /// delivered (a flight recorder's only when marked; its unmarked windows count as
+    /// discarded), and a sink that panics (in a delivery, `flush`, `finish` or its drop)
+    /// is counted in the report's `sink_panics`. An explicit [`ThreadHandle`] used after
+    /// the shutdown writes where no drain looks: its
+    /// [`unreported_events`](ThreadHandle::unreported_events) counts those records.
     ///
     /// # Errors
-    /// [`DrainError::WorkerPanicked`] if the drain thread died (a bug).
+    /// [`DrainError::WorkerPanicked`] if the drain thread died (a bug);
+    /// [`DrainError::StopOnDrainThread`] when called from a sink, on the drain thread.
     pub fn shutdown(self) -> Result<DrainReport, DrainError> {
         self.drain.stop()
     }

@@ -1,8 +1,13 @@
 //! ada's capture file: [`FileSink`] appends each delivered ring to a file as one
-//! checksummed block (one `write` per ring), and [`CaptureReader`] reads the blocks back,
-//! validating every byte: a truncated, corrupted or foreign file gives a [`CaptureError`]
-//! naming the offset, never a panic, and no allocation larger than the data actually
-//! present. `docs/file-format.md` describes the format byte by byte.
+//! checksummed block (one `write` per ring) carrying the events lost just before it by
+//! [`LossCause`], and at shutdown a [`Trailer`] with every lane's final counters;
+//! [`CaptureReader`] reads the blocks back, validating every byte: a truncated, corrupted
+//! or foreign file gives a [`CaptureError`] naming the offset, never a panic, and no
+//! allocation larger than the data actually present. It checks each lane's ring order
+//! and, with the trailer, [reconciles](CaptureReader::reconcile) every lane: records in
+//! the file = delivered, losses announced + lost after the last block = dropped. Version 1
+//! files (no causes, no trailer) are read too. `docs/file-format.md` describes the format
+//! byte by byte.
 //!
 //! Records are stored as written, so a record type must be plain old data
 //! ([`bytemuck::Pod`]) and say its layout's name ([`Record`]); the file header keeps both
@@ -35,6 +40,9 @@
 //! }
 //! assert_eq!(records.len() as u64, report.totals.events_delivered);
 //! assert_eq!(records, (0..5_000).collect::<Vec<u64>>());
+//! // The stop wrote the trailer: every lane's blocks agree with its final counters.
+//! assert_eq!(reader.trailer().unwrap().totals.written, 5_000);
+//! assert!(reader.reconcile().unwrap().reconciles());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![warn(missing_docs)]
@@ -42,11 +50,17 @@
 
 mod format;
 mod reader;
+mod reconcile;
 mod sink;
+mod trailer;
 
-pub use format::{BlockKind, FileHeader, LaneId, MAX_BLOCK_BYTES, Record};
+pub use format::{
+    BlockKind, FileHeader, LaneId, LossCause, Losses, MAX_BLOCK_BYTES, MAX_CAUSES, Record,
+};
 pub use reader::{Block, CaptureError, CaptureErrorKind, CaptureReader};
-pub use sink::FileSink;
+pub use reconcile::{LaneCheck, LaneTally, Mismatch, Reconciliation};
+pub use sink::{FileSink, FileSinkError};
+pub use trailer::{LaneCounters, LaneFinal, LaneKey, Trailer};
 
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,14 @@
 //! The validating reader.
 
 use crate::format::{
-    BLOCK_FIXED, BLOCK_MAGIC, BlockKind, FILE_MAGIC, FileHeader, HEADER_FIXED, LaneId,
-    MAX_BLOCK_BYTES, Record, VERSION,
+    BLOCK_FIXED, BLOCK_FIXED_V1, BLOCK_MAGIC, BlockKind, CAUSE_ENTRY, FILE_MAGIC, FileHeader,
+    HEADER_FIXED, LaneId, Losses, MAX_BLOCK_BYTES, MAX_CAUSES, OLDEST_VERSION, Record,
+    TRAILER_FIXED, TRAILER_MAGIC, VERSION,
 };
+use crate::reconcile::{LaneTally, Reconciliation};
+use crate::trailer::{LaneKey, TRAILER_MIN, Trailer};
 use ada_ring_buffer::RingFlags;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -64,6 +68,32 @@ pub enum CaptureErrorKind {
         /// Bytes the block claims.
         bytes: u64,
     },
+    /// A block's loss causes are malformed (the text says how): a code of 0, a cause
+    /// twice or out of code order, a zero count, more than
+    /// [`MAX_CAUSES`](crate::MAX_CAUSES) entries, or a `LOSS_BEFORE` flag that disagrees
+    /// with the count.
+    BadLossCauses(&'static str),
+    /// A block's `lost events` is not the sum of its loss causes.
+    LossSumMismatch {
+        /// The block's `lost events`.
+        stored: u64,
+        /// The sum of its loss causes (discarded windows excluded).
+        causes: u64,
+    },
+    /// A ring block whose sequence number does not follow its lane's previous one: a
+    /// duplicated or reordered block.
+    OutOfOrder {
+        /// The block's lane.
+        lane: LaneKey,
+        /// The sequence number of the lane's previous ring block.
+        previous: u64,
+        /// This block's.
+        sequence: u64,
+    },
+    /// The trailer is malformed (the text says how).
+    BadTrailer(&'static str),
+    /// Bytes follow the trailer.
+    DataAfterTrailer,
     /// Records asked for as a type whose layout differs from the file's.
     LayoutMismatch {
         /// The file's layout name and record size.
@@ -82,7 +112,8 @@ impl fmt::Display for CaptureError {
             CaptureErrorKind::UnsupportedVersion(v) => {
                 write!(
                     f,
-                    "format version {v} is not supported (this reader reads {VERSION})"
+                    "format version {v} is not supported (this reader reads \
+                     {OLDEST_VERSION} to {VERSION})"
                 )
             }
             CaptureErrorKind::BadHeaderLength(n) => write!(f, "header length {n} is inconsistent"),
@@ -102,6 +133,22 @@ impl fmt::Display for CaptureError {
             CaptureErrorKind::BlockTooLarge { bytes } => {
                 write!(f, "block of {bytes} bytes exceeds the reader's limit")
             }
+            CaptureErrorKind::BadLossCauses(why) => write!(f, "bad loss causes: {why}"),
+            CaptureErrorKind::LossSumMismatch { stored, causes } => write!(
+                f,
+                "lost events {stored} disagree with the sum of the loss causes {causes}"
+            ),
+            CaptureErrorKind::OutOfOrder {
+                lane,
+                previous,
+                sequence,
+            } => write!(
+                f,
+                "ring {sequence} of {lane} after ring {previous}: a duplicated or \
+                 reordered block"
+            ),
+            CaptureErrorKind::BadTrailer(why) => write!(f, "bad trailer: {why}"),
+            CaptureErrorKind::DataAfterTrailer => f.write_str("data after the trailer"),
             CaptureErrorKind::LayoutMismatch { file, requested } => {
                 write!(f, "records are {file}, not {requested}")
             }
@@ -130,8 +177,13 @@ pub struct Block {
     pub generation: u32,
     /// The ring's sequence number in its lane (0 for a collection).
     pub sequence: u64,
-    /// Events lost just before this ring (0 for a collection).
+    /// Events lost just before this block, every cause (in version 1 files, events
+    /// lost before a ring, 0 for a collection).
     pub lost_events: u64,
+    /// Why events are missing just before this block: the lost events by cause, and
+    /// the flight-recorder windows discarded since the lane's previous block. `None` in
+    /// version 1 files, whose blocks carry a count without causes.
+    pub losses: Option<Losses>,
     /// Records in the block.
     pub record_count: u32,
     layout: Arc<str>,
@@ -183,12 +235,22 @@ impl Block {
     }
 }
 
-/// Reads a capture file block by block.
+/// Reads a capture file block by block, then its trailer.
+///
+/// While it reads, it checks each lane's ring order (sequence numbers strictly increase
+/// per registration and lane: a duplicated or reordered block is a
+/// [`CaptureErrorKind::OutOfOrder`]) and counts what each lane's blocks hold
+/// ([`lanes`](Self::lanes)); once [`next_block`](Self::next_block) has returned `None`,
+/// [`trailer`](Self::trailer) is the trailer, if the file has one, and
+/// [`reconcile`](Self::reconcile) checks the counts against it.
 pub struct CaptureReader<R> {
     input: R,
     header: FileHeader,
     layouts: [Arc<str>; 2],
     position: u64,
+    lanes: BTreeMap<LaneKey, LaneTally>,
+    trailer: Option<Trailer>,
+    ended: bool,
 }
 
 impl CaptureReader<BufReader<File>> {
@@ -225,7 +287,7 @@ impl<R: Read> CaptureReader<R> {
             }));
         }
         let version = u16_at(&fixed, 8);
-        if version != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&version) {
             return Err(error(CaptureErrorKind::UnsupportedVersion(version)));
         }
         let length = u16_at(&fixed, 10);
@@ -270,6 +332,9 @@ impl<R: Read> CaptureReader<R> {
             header,
             layouts,
             position: u64::from(length),
+            lanes: BTreeMap::new(),
+            trailer: None,
+            ended: false,
         })
     }
 
@@ -279,26 +344,74 @@ impl<R: Read> CaptureReader<R> {
         &self.header
     }
 
-    /// The next block, or `None` at the end of the file.
+    /// Bytes read and checked so far: the offset of the next block (after the end, the
+    /// file's length).
+    #[must_use]
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// What each lane's blocks read so far hold, by registration and lane.
+    #[must_use]
+    pub fn lanes(&self) -> &BTreeMap<LaneKey, LaneTally> {
+        &self.lanes
+    }
+
+    /// The trailer, once [`next_block`](Self::next_block) has read it (`None` before,
+    /// in version 1 files, and in files whose writer did not finish).
+    #[must_use]
+    pub fn trailer(&self) -> Option<&Trailer> {
+        self.trailer.as_ref()
+    }
+
+    /// Every lane's blocks checked against the trailer: records in the file =
+    /// delivered, per cause announced + lost after the last block = dropped, and the
+    /// same for discarded windows. `None` without a trailer.
+    #[must_use]
+    pub fn reconcile(&self) -> Option<Reconciliation> {
+        self.trailer
+            .as_ref()
+            .map(|trailer| Reconciliation::new(&self.lanes, trailer))
+    }
+
+    /// The next block, or `None` at the end of the file (after the trailer, if any).
     ///
     /// # Errors
     /// A [`CaptureError`] naming the block's offset. After an error the reader's
     /// position is undefined: stop reading.
     pub fn next_block(&mut self) -> Result<Option<Block>, CaptureError> {
-        let offset = self.position;
-        let error = |kind| CaptureError { offset, kind };
-        let first = read_up_to(&mut self.input, BLOCK_FIXED as u64, offset)?;
-        if first.is_empty() {
+        if self.ended {
             return Ok(None);
         }
-        if first.len() < BLOCK_FIXED {
+        let offset = self.position;
+        let error = |kind| CaptureError { offset, kind };
+        let v1 = self.header.version == OLDEST_VERSION;
+        let fixed_len = if v1 { BLOCK_FIXED_V1 } else { BLOCK_FIXED };
+        let magic = read_up_to(&mut self.input, 4, offset)?;
+        if magic.is_empty() {
+            self.ended = true;
+            return Ok(None);
+        }
+        if magic.len() < 4 {
             return Err(error(CaptureErrorKind::Truncated {
-                needed: BLOCK_FIXED as u64,
-                found: first.len() as u64,
+                needed: fixed_len as u64,
+                found: magic.len() as u64,
             }));
         }
-        if first[..4] != BLOCK_MAGIC {
+        if !v1 && magic[..] == TRAILER_MAGIC {
+            self.read_trailer(offset)?;
+            return Ok(None);
+        }
+        if magic[..] != BLOCK_MAGIC {
             return Err(error(CaptureErrorKind::BadBlockMagic));
+        }
+        let mut first = magic;
+        first.extend(read_up_to(&mut self.input, fixed_len as u64 - 4, offset)?);
+        if first.len() < fixed_len {
+            return Err(error(CaptureErrorKind::Truncated {
+                needed: fixed_len as u64,
+                found: first.len() as u64,
+            }));
         }
         let lane = LaneId::from_byte(first[4]).ok_or(error(CaptureErrorKind::BadLane(first[4])))?;
         let kind =
@@ -312,17 +425,28 @@ impl<R: Read> CaptureReader<R> {
         let record_count = u32_at(&first, 20);
         let sequence = u64_at(&first, 24);
         let lost_events = u64_at(&first, 32);
+        let causes = if v1 {
+            0
+        } else {
+            usize::from(u16_at(&first, 40))
+        };
+        if causes > MAX_CAUSES {
+            return Err(error(CaptureErrorKind::BadLossCauses(
+                "more than 16 cause entries",
+            )));
+        }
         let record_size = self.header.record_size(lane);
         let payload = u64::from(record_count) * u64::from(record_size);
         if payload > MAX_BLOCK_BYTES {
             return Err(error(CaptureErrorKind::BlockTooLarge { bytes: payload }));
         }
-        let rest_len = name_len + payload + 4;
+        let causes_len = (causes * CAUSE_ENTRY) as u64;
+        let rest_len = causes_len + name_len + payload + 4;
         let rest = read_up_to(&mut self.input, rest_len, offset)?;
         if (rest.len() as u64) < rest_len {
             return Err(error(CaptureErrorKind::Truncated {
-                needed: BLOCK_FIXED as u64 + rest_len,
-                found: (BLOCK_FIXED + rest.len()) as u64,
+                needed: fixed_len as u64 + rest_len,
+                found: (fixed_len + rest.len()) as u64,
             }));
         }
         let body_end = rest.len() - 4;
@@ -334,16 +458,52 @@ impl<R: Read> CaptureReader<R> {
         if stored != computed {
             return Err(error(CaptureErrorKind::BadChecksum { stored, computed }));
         }
+        #[allow(clippy::cast_possible_truncation)] // at most 16 entries of 10 bytes
+        let causes_end = causes_len as usize;
+        let losses = if v1 {
+            None
+        } else {
+            let losses = Losses::decode(&rest[..causes_end])
+                .map_err(|why| error(CaptureErrorKind::BadLossCauses(why)))?;
+            if losses.lost() != lost_events {
+                return Err(error(CaptureErrorKind::LossSumMismatch {
+                    stored: lost_events,
+                    causes: losses.lost(),
+                }));
+            }
+            if flags.contains(RingFlags::LOSS_BEFORE) != (lost_events > 0) {
+                return Err(error(CaptureErrorKind::BadLossCauses(
+                    "the LOSS_BEFORE flag disagrees with the lost events",
+                )));
+            }
+            Some(losses)
+        };
         #[allow(clippy::cast_possible_truncation)] // at most u16::MAX
-        let name_end = name_len as usize;
-        let thread_name = std::str::from_utf8(&rest[..name_end])
+        let name_end = causes_end + name_len as usize;
+        let thread_name = std::str::from_utf8(&rest[causes_end..name_end])
             .map_err(|_| error(CaptureErrorKind::BadName))?
             .to_owned();
+        let key = LaneKey {
+            slot,
+            generation,
+            lane,
+        };
+        let tally = self.lanes.entry(key).or_default();
+        if kind == BlockKind::Ring
+            && let Some(previous) = tally.last_sequence
+            && sequence <= previous
+        {
+            return Err(error(CaptureErrorKind::OutOfOrder {
+                lane: key,
+                previous,
+                sequence,
+            }));
+        }
         let mut data = rest;
         data.truncate(body_end);
         data.drain(..name_end);
-        self.position += BLOCK_FIXED as u64 + rest_len;
-        Ok(Some(Block {
+        self.position += fixed_len as u64 + rest_len;
+        let block = Block {
             offset,
             lane,
             kind,
@@ -353,11 +513,90 @@ impl<R: Read> CaptureReader<R> {
             generation,
             sequence,
             lost_events,
+            losses,
             record_count,
             layout: Arc::clone(&self.layouts[usize::from(lane.to_byte())]),
             record_size,
             data,
-        }))
+        };
+        tally.count(&block);
+        Ok(Some(block))
+    }
+
+    /// Reads the trailer at `offset` (its magic already read), then checks that nothing
+    /// follows it.
+    fn read_trailer(&mut self, offset: u64) -> Result<(), CaptureError> {
+        let error = |kind| CaptureError { offset, kind };
+        let fixed = read_up_to(&mut self.input, TRAILER_FIXED as u64 - 4, offset)?;
+        if fixed.len() < TRAILER_FIXED - 4 {
+            return Err(error(CaptureErrorKind::Truncated {
+                needed: TRAILER_FIXED as u64,
+                found: 4 + fixed.len() as u64,
+            }));
+        }
+        let lanes = u32_at(&fixed, 0);
+        let length = u64_at(&fixed, 4);
+        if length < TRAILER_MIN {
+            return Err(error(CaptureErrorKind::BadTrailer(
+                "a length shorter than the smallest trailer",
+            )));
+        }
+        let rest_len = length - TRAILER_FIXED as u64;
+        let rest = read_up_to(&mut self.input, rest_len, offset)?;
+        if (rest.len() as u64) < rest_len {
+            return Err(error(CaptureErrorKind::Truncated {
+                needed: length,
+                found: (TRAILER_FIXED + rest.len()) as u64,
+            }));
+        }
+        let body_end = rest.len() - 4;
+        let stored = u32_at(&rest, body_end);
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(&TRAILER_MAGIC);
+        hasher.update(&fixed);
+        hasher.update(&rest[..body_end]);
+        let computed = hasher.finalize();
+        if stored != computed {
+            return Err(error(CaptureErrorKind::BadChecksum { stored, computed }));
+        }
+        let trailer = Trailer::decode(offset, lanes, &rest[..body_end])
+            .map_err(|why| error(CaptureErrorKind::BadTrailer(why)))?;
+        let end = offset + length;
+        if !read_up_to(&mut self.input, 1, end)?.is_empty() {
+            return Err(CaptureError {
+                offset: end,
+                kind: CaptureErrorKind::DataAfterTrailer,
+            });
+        }
+        self.position = end;
+        self.trailer = Some(trailer);
+        self.ended = true;
+        Ok(())
+    }
+}
+
+impl LaneTally {
+    /// Counts `block`, the lane's next (its order already checked).
+    fn count(&mut self, block: &Block) {
+        if self.rings == 0 && self.collections == 0 {
+            self.thread_name.clone_from(&block.thread_name);
+        }
+        self.records += u64::from(block.record_count);
+        self.lost_events = self.lost_events.saturating_add(block.lost_events);
+        if let Some(losses) = &block.losses {
+            self.causes.add_all(losses);
+        }
+        match block.kind {
+            BlockKind::Collected => self.collections += 1,
+            BlockKind::Ring => {
+                self.rings += 1;
+                if let Some(previous) = self.last_sequence {
+                    self.rings_missing += block.sequence - previous - 1;
+                }
+                self.last_sequence = Some(block.sequence);
+                self.marked += u64::from(block.flags.contains(RingFlags::MARKED));
+            }
+        }
     }
 }
 

@@ -62,6 +62,16 @@ pub(crate) enum Failure {
     Producer(ProducerError),
     /// Some lane's counters do not balance: written ≠ delivered + dropped + discarded.
     NotConserved,
+    /// A capture's blocks disagree with its trailer: some lane's records ≠ delivered, or
+    /// its announced losses + losses after its last block ≠ dropped.
+    NotReconciled {
+        /// The capture file.
+        path: PathBuf,
+        /// Lanes that do not reconcile, when counted.
+        lanes: Option<usize>,
+        /// Whether the trailer's totals disagree with its lanes.
+        totals: bool,
+    },
     /// The soak found broken invariants.
     Soak {
         /// Violations found (integrity, order, accounting).
@@ -82,9 +92,24 @@ impl Failure {
             | Self::Export { .. }
             | Self::WouldOverwriteInput { .. }
             | Self::Write { .. } => EXIT_USAGE,
-            Self::Drain(_) | Self::Producer(_) | Self::NotConserved | Self::Soak { .. } => {
-                EXIT_VIOLATED
-            }
+            Self::Drain(_)
+            | Self::Producer(_)
+            | Self::NotConserved
+            | Self::NotReconciled { .. }
+            | Self::Soak { .. } => EXIT_VIOLATED,
+        }
+    }
+
+    /// Whether this is a write to stdout stopped by a closed pipe (`ada dump … | head`):
+    /// the reader has what it wanted, so the command ends quietly with status 0.
+    pub(crate) fn is_closed_pipe(&self) -> bool {
+        match self {
+            Self::Write { source, .. }
+            | Self::Export {
+                source: ExportError::Write(source),
+                ..
+            } => crate::out::is_closed_pipe(source),
+            _ => false,
         }
     }
 
@@ -118,6 +143,23 @@ impl fmt::Display for Failure {
             Self::NotConserved => {
                 f.write_str("written ≠ delivered + dropped + discarded for some lane")
             }
+            Self::NotReconciled {
+                path,
+                lanes,
+                totals,
+            } => {
+                write!(
+                    f,
+                    "{}: the capture does not reconcile with its trailer",
+                    path.display()
+                )?;
+                match (lanes, totals) {
+                    (Some(lanes), true) => write!(f, " ({lanes} lanes, and its totals)"),
+                    (Some(lanes), false) => write!(f, " ({lanes} lanes)"),
+                    (None, true) => f.write_str(" (its totals)"),
+                    (None, false) => Ok(()),
+                }
+            }
             Self::Soak {
                 violations,
                 conserved,
@@ -136,7 +178,10 @@ impl std::error::Error for Failure {
             Self::Export { source, .. } => Some(source),
             Self::Drain(error) => Some(error),
             Self::Producer(error) => Some(error),
-            Self::NotConserved | Self::Soak { .. } | Self::WouldOverwriteInput { .. } => None,
+            Self::NotConserved
+            | Self::NotReconciled { .. }
+            | Self::Soak { .. }
+            | Self::WouldOverwriteInput { .. } => None,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! when the capture ends with a torn block; never over the input file.
 
 use crate::error::Failure;
+use crate::out::outln;
 use ada::capture::CaptureReader;
 use ada_export::{ExportSummary, Format, Progress};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -83,6 +84,11 @@ pub(crate) fn run(args: &ExportArgs) -> Result<(), Failure> {
             path: input.clone(),
             source,
         }),
+        _ if summary.reconciles == Some(false) => Err(Failure::NotReconciled {
+            path: input.clone(),
+            lanes: None,
+            totals: false,
+        }),
         _ => Ok(()),
     }
 }
@@ -112,7 +118,7 @@ fn report(summary: &ExportSummary, input: &Path, target: &str, to_stdout: bool) 
     if to_stdout {
         eprintln!("{line}");
     } else {
-        println!("{line}");
+        outln!("{line}");
     }
     if let Some(error) = &summary.cut {
         let what = if summary.is_torn() {
@@ -121,10 +127,31 @@ fn report(summary: &ExportSummary, input: &Path, target: &str, to_stdout: bool) 
             "the capture has an unreadable block"
         };
         eprintln!(
-            "ada: {}: {what} at byte {}: exported what precedes it; the timeline marks the \
-             end (`capture ends`)",
+            "ada: {}: {what} at byte {} (no trailer): exported what precedes it; the \
+             timeline marks the end (`capture ends`)",
             input.display(),
             error.offset
+        );
+    } else if summary.trailer.is_none() {
+        if summary.version >= 2 {
+            eprintln!(
+                "ada: {}: the capture has no trailer: it stops at byte {} after its last \
+                 whole block (its writer did not finish); exported every block",
+                input.display(),
+                summary.end
+            );
+        } else {
+            eprintln!(
+                "ada: {}: no trailer (version 1): losses are exported without their causes",
+                input.display()
+            );
+        }
+    }
+    if summary.reconciles == Some(false) {
+        eprintln!(
+            "ada: {}: the capture's blocks do not reconcile with its trailer (`ada inspect` \
+             says which lanes)",
+            input.display()
         );
     }
 }

@@ -2,6 +2,7 @@
 //! measured through the facade (a tracer with the default drain and a null sink).
 
 use crate::error::{Failure, ProducerError};
+use crate::out::outln;
 use crate::stress::positive_seconds;
 use ada::{DrainConfig, Event, EventKind, Tracer};
 use std::sync::Barrier;
@@ -10,10 +11,10 @@ use std::time::{Duration, Instant};
 /// How many idle threads, for how long.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct IdleArgs {
-    /// Registered idle threads.
+    /// Registered idle threads, 1 to 1024.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub(crate) threads: u64,
-    /// Seconds to measure.
+    /// Seconds to measure: above 0, at most 86400 (a day).
     #[arg(long, default_value_t = 2.0, value_parser = positive_seconds)]
     pub(crate) seconds: f64,
 }
@@ -91,7 +92,7 @@ pub(crate) fn run(args: &IdleArgs) -> Result<(), Failure> {
     if let Some(error) = failure {
         return Err(Failure::Producer(error));
     }
-    println!(
+    outln!(
         "idle: {threads} registered idle threads, drain parks {:?}: {:.3} ms CPU in {:.2} s = {:.3} % of one core (getrusage, whole process); {} cycles, {} parks",
         drain.park_interval,
         measured.cpu.as_secs_f64() * 1e3,

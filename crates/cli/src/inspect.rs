@@ -1,29 +1,183 @@
 //! Reading capture files: `ada inspect`, `ada dump` (`ada export` is `export.rs`).
+//!
+//! Both show whatever the file holds, then say how it ends:
+//!
+//! - with its trailer: `inspect` checks every lane against it (records in the file =
+//!   delivered; per cause, losses the blocks announce + losses after the last block =
+//!   dropped) and exits 1 when some lane does not reconcile;
+//! - without one, as version 1 files are written: said by `inspect`, exit 0;
+//! - without one in a version 2 file, after its last whole block or with a torn block
+//!   (what a crash leaves): a warning on stderr naming the byte, exit 0;
+//! - with an unreadable block in the middle (a bad checksum, a duplicated or reordered
+//!   ring, ...): what precedes it is shown, then the error, exit 2.
 
 use crate::error::Failure;
-use ada::capture::{Block, BlockKind, CaptureReader, LaneId, Record};
-use ada::ring_buffer::RingFlags;
+use ada::capture::{
+    Block, BlockKind, CaptureError, CaptureErrorKind, CaptureReader, FileHeader, LaneCounters,
+    LaneId, LaneKey, LaneTally, LossCause, Losses, Reconciliation, Record, Trailer,
+};
 use ada::{Detail, Event};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Write};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 
-/// Reads every block of `path`, calling `f` for each.
+/// How a capture's reading ended.
+#[derive(Debug)]
+pub(crate) enum Ending {
+    /// At the trailer (version 2), with the blocks checked against it.
+    Trailer {
+        /// The trailer.
+        trailer: Trailer,
+        /// Every lane checked.
+        reconciliation: Reconciliation,
+    },
+    /// At the end of a version 1 file, which has no trailer.
+    Version1 {
+        /// The file's length.
+        offset: u64,
+    },
+    /// At the end of a version 2 file after a whole block, with no trailer: its writer
+    /// did not finish.
+    NoTrailer {
+        /// The file's length.
+        offset: u64,
+    },
+    /// At a block cut short by the end of the file (no trailer).
+    Torn(CaptureError),
+    /// At an unreadable block before the end.
+    Unreadable(CaptureError),
+}
+
+impl Ending {
+    fn of(reader: &CaptureReader<BufReader<File>>, error: Option<CaptureError>) -> Self {
+        match error {
+            Some(error) if matches!(error.kind, CaptureErrorKind::Truncated { .. }) => {
+                Self::Torn(error)
+            }
+            Some(error) => Self::Unreadable(error),
+            None => match (reader.trailer(), reader.reconcile()) {
+                (Some(trailer), Some(reconciliation)) => Self::Trailer {
+                    trailer: trailer.clone(),
+                    reconciliation,
+                },
+                _ if reader.header().version == 1 => Self::Version1 {
+                    offset: reader.position(),
+                },
+                _ => Self::NoTrailer {
+                    offset: reader.position(),
+                },
+            },
+        }
+    }
+
+    /// `trailer`, `no_trailer_version_1`, `no_trailer`, `torn` or `unreadable`.
+    fn status(&self) -> &'static str {
+        match self {
+            Self::Trailer { .. } => "trailer",
+            Self::Version1 { .. } => "no_trailer_version_1",
+            Self::NoTrailer { .. } => "no_trailer",
+            Self::Torn(_) => "torn",
+            Self::Unreadable(_) => "unreadable",
+        }
+    }
+
+    fn offset(&self) -> u64 {
+        match self {
+            Self::Trailer { trailer, .. } => trailer.offset,
+            Self::Version1 { offset } | Self::NoTrailer { offset } => *offset,
+            Self::Torn(error) | Self::Unreadable(error) => error.offset,
+        }
+    }
+
+    /// Where and why the capture ends, in words.
+    fn describe(&self) -> String {
+        match self {
+            Self::Trailer { trailer, .. } => format!(
+                "trailer at byte {} ({} lanes that wrote something)",
+                trailer.offset,
+                trailer.lanes.len()
+            ),
+            Self::Version1 { offset } => format!("no trailer (version 1), at byte {offset}"),
+            Self::NoTrailer { offset } => format!(
+                "no trailer: the file stops after its last whole block, at byte {offset} \
+                 (its writer did not finish)"
+            ),
+            Self::Torn(error) => format!(
+                "torn block at byte {} (no trailer): the file was cut short",
+                error.offset
+            ),
+            Self::Unreadable(error) => format!("unreadable block {error}"),
+        }
+    }
+
+    /// Whether every lane reconciles (`None` without a trailer).
+    fn reconciles(&self) -> Option<bool> {
+        match self {
+            Self::Trailer { reconciliation, .. } => Some(reconciliation.reconciles()),
+            _ => None,
+        }
+    }
+
+    /// The warning for stderr, for an ending that is not the writer's own (a crash).
+    fn warning(&self, path: &Path, shown: &str) -> Option<String> {
+        let what = match self {
+            Self::NoTrailer { offset } => format!(
+                "the capture has no trailer: it stops at byte {offset} after its last whole \
+                 block (its writer did not finish)"
+            ),
+            Self::Torn(error) => format!(
+                "the capture ends with a torn block at byte {} (no trailer)",
+                error.offset
+            ),
+            _ => return None,
+        };
+        Some(format!("ada: {}: {what}; {shown}", path.display()))
+    }
+
+    /// What the command returns once it has shown the capture.
+    fn outcome(self, path: &Path, shown: &str) -> Result<(), Failure> {
+        if let Some(warning) = self.warning(path, shown) {
+            eprintln!("{warning}");
+        }
+        match self {
+            Self::Unreadable(source) => Err(Failure::Capture {
+                path: path.to_owned(),
+                source,
+            }),
+            Self::Trailer { reconciliation, .. } if !reconciliation.reconciles() => {
+                Err(Failure::NotReconciled {
+                    path: path.to_owned(),
+                    lanes: Some(reconciliation.failures().count()),
+                    totals: !reconciliation.totals.is_empty(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Reads every block of `path`, calling `f` for each, until the end or the first
+/// unreadable block. Only an unreadable header, or `f`'s failure, is an `Err`.
 fn for_each_block(
     path: &Path,
     mut f: impl FnMut(&Block) -> Result<(), Failure>,
-) -> Result<ada::capture::FileHeader, Failure> {
-    let invalid = |source| Failure::Capture {
+) -> Result<(FileHeader, BTreeMap<LaneKey, LaneTally>, Ending), Failure> {
+    let mut reader = CaptureReader::open(path).map_err(|source| Failure::Capture {
         path: path.to_owned(),
         source,
+    })?;
+    let error = loop {
+        match reader.next_block() {
+            Ok(Some(block)) => f(&block)?,
+            Ok(None) => break None,
+            Err(error) => break Some(error),
+        }
     };
-    let mut reader = CaptureReader::open(path).map_err(invalid)?;
-    while let Some(block) = reader.next_block().map_err(invalid)? {
-        f(&block)?;
-    }
-    Ok(reader.header().clone())
+    let ending = Ending::of(&reader, error);
+    Ok((reader.header().clone(), reader.lanes().clone(), ending))
 }
 
 /// The records of a block as `T`, or a usage error naming the file.
@@ -49,43 +203,83 @@ struct LaneSummary {
     marked_windows: u64,
     first_ns: Option<u64>,
     last_ns: Option<u64>,
-    #[serde(skip)]
-    last_sequence: Option<u64>,
+    /// The lost events by cause the blocks announce (`None`: version 1 blocks).
+    lost_by_cause: Option<BTreeMap<String, u64>>,
+    /// Events of discarded flight-recorder windows the blocks announce.
+    discarded_before: u64,
+    /// The trailer's counters for the lane (`None` without a trailer entry).
+    #[serde(rename = "final")]
+    counters: Option<Value>,
+    /// Whether the lane reconciles with its trailer entry (`None` without a trailer).
+    reconciles: Option<bool>,
+    /// Where it does not.
+    mismatches: Vec<String>,
 }
 
 impl LaneSummary {
+    fn new(key: LaneKey, thread_name: &str) -> Self {
+        Self {
+            thread_name: thread_name.to_owned(),
+            slot: key.slot,
+            generation: key.generation,
+            lane: lane_name(key.lane),
+            ..Self::default()
+        }
+    }
+
     fn add_time(&mut self, timestamp: u64) {
         self.first_ns = Some(self.first_ns.map_or(timestamp, |t| t.min(timestamp)));
         self.last_ns = Some(self.last_ns.map_or(timestamp, |t| t.max(timestamp)));
     }
+
+    /// The counts of the lane's blocks, as the reader made them.
+    fn count(&mut self, tally: &LaneTally, version: u16) {
+        self.rings = tally.rings;
+        self.collections = tally.collections;
+        self.records = tally.records;
+        self.events_lost = tally.lost_events;
+        self.rings_missing = tally.rings_missing;
+        self.marked_windows = tally.marked;
+        self.discarded_before = tally.causes.get(LossCause::Discarded);
+        self.lost_by_cause = (version >= 2).then(|| by_cause(&tally.causes, true));
+    }
 }
 
-/// `ada inspect`: per thread and lane, rings, records, losses, marked windows, span.
+/// `{cause: events}`, losses only or with the discarded windows.
+fn by_cause(losses: &Losses, only_losses: bool) -> BTreeMap<String, u64> {
+    losses
+        .iter()
+        .filter(|(cause, _)| !only_losses || cause.is_loss())
+        .map(|(cause, events)| (cause.to_string(), events))
+        .collect()
+}
+
+/// A trailer entry's counters as JSON.
+fn counters_json(counters: &LaneCounters) -> Value {
+    json!({
+        "written": counters.written,
+        "delivered": counters.delivered,
+        "dropped": by_cause(&counters.dropped, true),
+        "discarded": counters.discarded,
+        "in_flight": counters.in_flight,
+        "lost_after": by_cause(&counters.lost_after, true),
+        "discarded_after": counters.discarded_after,
+    })
+}
+
+/// `ada inspect`: per thread and lane, rings, records, losses, marked windows, span;
+/// then how the file ends and, with a trailer, whether every lane reconciles.
 pub(crate) fn inspect(path: &Path, as_json: bool) -> Result<(), Failure> {
-    let mut lanes: BTreeMap<(u32, u32, LaneId), LaneSummary> = BTreeMap::new();
-    let header = for_each_block(path, |block| {
-        let lane = lanes
-            .entry((block.slot, block.generation, block.lane))
-            .or_insert_with(|| LaneSummary {
-                thread_name: block.thread_name.clone(),
-                slot: block.slot,
-                generation: block.generation,
-                lane: lane_name(block.lane),
-                ..LaneSummary::default()
-            });
-        lane.records += u64::from(block.record_count);
-        match block.kind {
-            BlockKind::Collected => lane.collections += 1,
-            BlockKind::Ring => {
-                lane.rings += 1;
-                lane.events_lost += block.lost_events;
-                if let Some(previous) = lane.last_sequence {
-                    lane.rings_missing += block.sequence.saturating_sub(previous + 1);
-                }
-                lane.last_sequence = Some(block.sequence);
-                lane.marked_windows += u64::from(block.flags.contains(RingFlags::MARKED));
-            }
-        }
+    let mut times: BTreeMap<LaneKey, LaneSummary> = BTreeMap::new();
+    let (header, tallies, ending) = for_each_block(path, |block| {
+        let key = LaneKey {
+            slot: block.slot,
+            generation: block.generation,
+            lane: block.lane,
+        };
+        let lane = times
+            .entry(key)
+            .or_insert_with(|| LaneSummary::new(key, &block.thread_name));
         let timestamps: Vec<u64> = match (block.lane, block.bytes().is_empty()) {
             (_, true) => Vec::new(),
             (LaneId::Index, false) if block.holds::<Event>() => records::<Event>(path, block)?
@@ -103,30 +297,109 @@ pub(crate) fn inspect(path: &Path, as_json: bool) -> Result<(), Failure> {
         }
         Ok(())
     })?;
+    let mut lanes = times;
+    for (key, tally) in &tallies {
+        lanes
+            .entry(*key)
+            .or_insert_with(|| LaneSummary::new(*key, &tally.thread_name))
+            .count(tally, header.version);
+    }
+    let mut announced = Losses::default();
+    for tally in tallies.values() {
+        announced.add_all(&tally.causes);
+    }
+    if let Ending::Trailer { reconciliation, .. } = &ending {
+        for check in &reconciliation.lanes {
+            let counters = check.counters.as_ref();
+            // Lanes that wrote nothing are not worth a row.
+            if check.tally == LaneTally::default() && counters.is_none_or(|c| c.written == 0) {
+                continue;
+            }
+            let lane = lanes.entry(check.key).or_insert_with(|| {
+                let mut lane = LaneSummary::new(check.key, &check.thread_name);
+                lane.count(&check.tally, header.version);
+                lane
+            });
+            lane.counters = counters.map(counters_json);
+            lane.reconciles = Some(check.reconciles());
+            lane.mismatches = check.mismatches.iter().map(ToString::to_string).collect();
+        }
+    }
     let lanes: Vec<LaneSummary> = lanes.into_values().collect();
     if as_json {
-        let value = json!({
-            "file": path.display().to_string(),
-            "index_layout": header.index_layout,
-            "detail_layout": header.detail_layout,
-            "lanes": lanes,
-        });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        );
-        return Ok(());
+        print_json(path, &header, &lanes, &announced, &ending)?;
+    } else {
+        print_text(path, &header, &lanes, &announced, &ending)?;
     }
-    println!(
-        "{}: index records {} ({} B), detail records {} ({} B)",
+    ending.outcome(path, "inspected what precedes it")
+}
+
+fn print_json(
+    path: &Path,
+    header: &FileHeader,
+    lanes: &[LaneSummary],
+    announced: &Losses,
+    ending: &Ending,
+) -> Result<(), Failure> {
+    let trailer = match ending {
+        Ending::Trailer {
+            trailer,
+            reconciliation,
+        } => {
+            json!({
+                "offset": trailer.offset,
+                "lanes": trailer.lanes.len(),
+                "totals": counters_json(&trailer.totals),
+                "mismatches": reconciliation
+                    .totals
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+            })
+        }
+        _ => Value::Null,
+    };
+    let value = json!({
+        "file": path.display().to_string(),
+        "version": header.version,
+        "index_layout": header.index_layout,
+        "detail_layout": header.detail_layout,
+        "lanes": lanes,
+        "lost_by_cause": (header.version >= 2).then(|| by_cause(announced, true)),
+        "discarded_before": announced.get(LossCause::Discarded),
+        "ending": {
+            "status": ending.status(),
+            "offset": ending.offset(),
+            "message": ending.describe(),
+        },
+        "trailer": trailer,
+        "reconciles": ending.reconciles(),
+    });
+    let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").map_err(Failure::stdout)
+}
+
+fn print_text(
+    path: &Path,
+    header: &FileHeader,
+    lanes: &[LaneSummary],
+    announced: &Losses,
+    ending: &Ending,
+) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    let mut line = |text: String| writeln!(out, "{text}").map_err(Failure::stdout);
+    line(format!(
+        "{}: version {}, index records {} ({} B), detail records {} ({} B)",
         path.display(),
+        header.version,
         header.index_layout,
         header.index_record_size,
         header.detail_layout,
         header.detail_record_size
-    );
-    println!(
-        "{:<14} {:>5} {:>4} {:<6} {:>8} {:>6} {:>11} {:>10} {:>7} {:>7} {:>12}",
+    ))?;
+    line(format!(
+        "{:<14} {:>5} {:>4} {:<6} {:>8} {:>6} {:>11} {:>10} {:>7} {:>7} {:>12} {:>11} {:>10} {:>4}",
         "thread",
         "slot",
         "gen",
@@ -137,15 +410,30 @@ pub(crate) fn inspect(path: &Path, as_json: bool) -> Result<(), Failure> {
         "lost",
         "missing",
         "marked",
-        "span ms"
-    );
-    for lane in &lanes {
+        "span ms",
+        "delivered",
+        "lost after",
+        "ok"
+    ))?;
+    for lane in lanes {
         let span = match (lane.first_ns, lane.last_ns) {
             (Some(first), Some(last)) => format!("{:.3}", (last - first) as f64 / 1e6),
             _ => "-".to_owned(),
         };
-        println!(
-            "{:<14} {:>5} {:>4} {:<6} {:>8} {:>6} {:>11} {:>10} {:>7} {:>7} {:>12}",
+        let counter = |name: &str| {
+            lane.counters
+                .as_ref()
+                .map_or("-".to_owned(), |c| match &c[name] {
+                    Value::Object(causes) => causes
+                        .values()
+                        .filter_map(Value::as_u64)
+                        .sum::<u64>()
+                        .to_string(),
+                    value => value.to_string(),
+                })
+        };
+        line(format!(
+            "{:<14} {:>5} {:>4} {:<6} {:>8} {:>6} {:>11} {:>10} {:>7} {:>7} {:>12} {:>11} {:>10} {:>4}",
             if lane.thread_name.is_empty() {
                 "-"
             } else {
@@ -160,8 +448,61 @@ pub(crate) fn inspect(path: &Path, as_json: bool) -> Result<(), Failure> {
             lane.events_lost,
             lane.rings_missing,
             lane.marked_windows,
-            span
-        );
+            span,
+            counter("delivered"),
+            counter("lost_after"),
+            match lane.reconciles {
+                Some(true) => "yes",
+                Some(false) => "NO",
+                None => "-",
+            }
+        ))?;
+    }
+    if header.version >= 2 {
+        line(format!(
+            "lost before blocks, by cause: {}; discarded windows' events before blocks: {}",
+            Losses::from_iter(announced.iter().filter(|(cause, _)| cause.is_loss())),
+            announced.get(LossCause::Discarded)
+        ))?;
+    }
+    line(format!("ends: {}", ending.describe()))?;
+    if let Ending::Trailer {
+        trailer,
+        reconciliation,
+    } = ending
+    {
+        let totals = &trailer.totals;
+        line(format!(
+            "trailer totals: written {}, delivered {}, dropped {} ({}), discarded {}, in \
+             flight {}; lost after the last blocks {}",
+            totals.written,
+            totals.delivered,
+            totals.dropped.lost(),
+            totals.dropped,
+            totals.discarded,
+            totals.in_flight,
+            totals.lost_after.lost()
+        ))?;
+        if reconciliation.reconciles() {
+            line(
+                "reconciles: yes (every lane: records in the file = delivered; lost before \
+                 blocks + lost after the last = dropped, by cause)"
+                    .to_owned(),
+            )?;
+        } else {
+            line(format!(
+                "reconciles: NO ({} lanes)",
+                reconciliation.failures().count()
+            ))?;
+            for check in reconciliation.failures() {
+                for mismatch in &check.mismatches {
+                    line(format!("  {}: {mismatch}", check.key))?;
+                }
+            }
+            for mismatch in &reconciliation.totals {
+                line(format!("  {mismatch}"))?;
+            }
+        }
     }
     Ok(())
 }
@@ -173,11 +514,12 @@ fn lane_name(lane: LaneId) -> &'static str {
     }
 }
 
-/// `ada dump`: every record as one JSON line, with its block's origin.
+/// `ada dump`: every record as one JSON line, with its block's origin; then how the
+/// file ends when it is not the writer's own end (on stderr).
 pub(crate) fn dump(path: &Path) -> Result<(), Failure> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    for_each_block(path, |block| {
+    let (_, _, ending) = for_each_block(path, |block| {
         let origin = json!({
             "thread": block.thread_name,
             "slot": block.slot,
@@ -186,7 +528,7 @@ pub(crate) fn dump(path: &Path) -> Result<(), Failure> {
             "sequence": block.sequence,
             "collected": block.kind == BlockKind::Collected,
         });
-        let lines: Vec<serde_json::Value> = if block.holds::<Event>() {
+        let lines: Vec<Value> = if block.holds::<Event>() {
             records::<Event>(path, block)?
                 .iter()
                 .map(|record| json!({"origin": origin, "event": record}))
@@ -204,7 +546,8 @@ pub(crate) fn dump(path: &Path) -> Result<(), Failure> {
         }
         Ok(())
     })?;
-    out.flush().map_err(Failure::stdout)
+    out.flush().map_err(Failure::stdout)?;
+    ending.outcome(path, "dumped every whole block before it")
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -5,17 +5,23 @@
 //! pipeline, and measure the drain's idle CPU. Everything goes through the facade `ada`.
 //!
 //! Exit status: 0 when every event is accounted for, 1 when an invariant broke, 2 for
-//! usage, configuration or input errors (with a message that says what to fix).
+//! usage, configuration or input errors (with a message that says what to fix). Every
+//! numeric argument is checked by its parser (a bad one is a usage error naming the
+//! flag), and a reader closing stdout early (`ada dump FILE | head`) ends the output
+//! quietly, not the command's status (`out.rs`).
 
 mod error;
 mod export;
 mod idle;
 mod inspect;
+mod out;
 mod soak;
 mod stress;
 
 use clap::{Args, FromArgMatches, Parser, Subcommand};
 use error::Failure;
+use out::outln;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use stress::SinkChoice;
@@ -82,7 +88,7 @@ fn main() -> ExitCode {
         Some(Command::Record(command)) => {
             stress::run(&command.workload, &SinkChoice::File(command.out.clone())).map(|()| {
                 if !command.workload.json {
-                    println!("captured to {}", command.out.display());
+                    outln!("captured to {}", command.out.display());
                 }
             })
         }
@@ -92,13 +98,30 @@ fn main() -> ExitCode {
         Some(Command::Soak(args)) => soak::run(&args),
         Some(Command::Idle(args)) => idle::run(&args),
     };
+    // A failed write to stdout the command did not see (its report lines, `outln!`).
+    let unwritten = out::take_error().map(Failure::stdout);
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) if failure.is_closed_pipe() => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("ada: {failure}");
+            say(&failure);
+            if let Some(unwritten) = unwritten {
+                say(&unwritten);
+            }
             ExitCode::from(failure.exit_status())
         }
+        Ok(()) => match unwritten {
+            Some(failure) => {
+                say(&failure);
+                ExitCode::from(failure.exit_status())
+            }
+            None => ExitCode::SUCCESS,
+        },
     }
+}
+
+/// A failure on stderr (if stderr is gone too, the exit status still says it).
+fn say(failure: &Failure) {
+    let _ = writeln!(std::io::stderr(), "ada: {failure}");
 }
 
 /// A command's arguments with every default, as if given no flags: `ada` alone runs

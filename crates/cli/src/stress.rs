@@ -3,40 +3,58 @@
 //! accounted for.
 
 use crate::error::{BadValue, Failure, ProducerError};
+use crate::out::outln;
 use ada::drain::ThreadReport;
 use ada::metrics::LaneSnapshot;
-use ada::ring_pool::Lane;
+use ada::ring_pool::{Lane, MAX_RINGS};
 use ada::{
     Detail, DrainReport, DrainSnapshot, Event, EventKind, ExhaustionPolicy, FileSink, LaneConfig,
     LaneMode, NullSink, Tracer, TracerBuilder,
 };
+use clap::builder::RangedU64ValueParser;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// The most producer threads `--threads` asks for.
+const MAX_THREADS: u64 = 4096;
+
+/// The most records `--ring-records` asks for: a whole ring of events in one block of a
+/// capture file (`ada record`; the null sink takes the same bound).
+const MAX_RING_RECORDS: u64 = ada::capture::MAX_BLOCK_BYTES / size_of::<Event>() as u64;
+
 /// How the workload runs.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct StressArgs {
-    /// Producer threads (default: one per core).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    /// Producer threads, 1 to 4096 (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS))]
     pub(crate) threads: Option<u64>,
-    /// How long the producers write, in seconds.
+    /// How long the producers write, in seconds: above 0, at most 86400 (a day).
     #[arg(long, default_value_t = 3.0, value_parser = positive_seconds)]
     pub(crate) seconds: f64,
-    /// Stop each producer after this many index events (default: write until `--seconds`
-    /// have passed).
+    /// Stop each producer after this many index events, at least 2 (default: write until
+    /// `--seconds` have passed).
     #[arg(long, value_parser = clap::value_parser!(u64).range(2..))]
     pub(crate) events: Option<u64>,
     /// What a thread does when all its rings are full.
     #[arg(long, value_enum, default_value_t = Policy::DropOldest)]
     pub(crate) policy: Policy,
-    /// Index records per ring.
-    #[arg(long, default_value_t = 2048)]
+    /// Index records per ring, 1 to 262144 (a ring of 32-byte events fits one block of
+    /// a capture file, 8 MiB).
+    #[arg(
+        long,
+        default_value_t = 2048,
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_RING_RECORDS)
+    )]
     pub(crate) ring_records: usize,
-    /// Rings per index lane.
-    #[arg(long, default_value_t = 4)]
+    /// Rings per index lane, 2 to 64 (one written, one to swap in, at least).
+    #[arg(
+        long,
+        default_value_t = 4,
+        value_parser = RangedU64ValueParser::<usize>::new().range(2..=MAX_RINGS as u64)
+    )]
     pub(crate) rings: usize,
     /// Print one JSON object instead of the human-readable report.
     #[arg(long)]
@@ -87,13 +105,19 @@ fn parse_sink(text: &str) -> Result<SinkChoice, BadValue> {
     }
 }
 
-/// Seconds above 0 and at most a day (a clap value parser).
+/// Seconds above 0 and at most a day (a clap value parser): `stress`, `record` and
+/// `idle` run that long, so an endless or negative time is a usage error, not a hang.
 pub(crate) fn positive_seconds(text: &str) -> Result<f64, BadValue> {
+    seconds_up_to(text, 86_400.0, "seconds above 0 and at most 86400 (a day)")
+}
+
+/// Seconds above 0 and at most `max`; NaN and the infinities are refused.
+pub(crate) fn seconds_up_to(text: &str, max: f64, expected: &'static str) -> Result<f64, BadValue> {
     match text.parse::<f64>() {
-        Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 => Ok(seconds),
+        Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= max => Ok(seconds),
         _ => Err(BadValue {
             text: text.to_owned(),
-            expected: "seconds above 0 and at most 86400",
+            expected,
         }),
     }
 }
@@ -128,6 +152,8 @@ struct DrainSummary<'a> {
     counters: &'a DrainSnapshot,
     fairness_index: f64,
     sink_flush_error: Option<&'a str>,
+    /// The sink's error at its last call (a capture's trailer not written).
+    sink_finish_error: Option<&'a str>,
 }
 
 /// Runs the workload and prints the report. `Ok(())` when every event is accounted for.
@@ -152,7 +178,7 @@ pub(crate) fn run(args: &StressArgs, sink: &SinkChoice) -> Result<(), Failure> {
         SinkChoice::File(path) => {
             builder.sink(FileSink::create(path).map_err(|source| Failure::Create {
                 path: path.clone(),
-                source,
+                source: source.into(),
             })?)
         }
     };
@@ -206,7 +232,7 @@ pub(crate) fn run(args: &StressArgs, sink: &SinkChoice) -> Result<(), Failure> {
         bytes_per_thread,
     );
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&summary).unwrap_or_default()
         );
@@ -322,6 +348,7 @@ fn summarise<'a>(
             counters: &report.drain,
             fairness_index: report.fairness_index,
             sink_flush_error: report.sink_flush_error.as_deref(),
+            sink_finish_error: report.sink_finish_error.as_deref(),
         },
         per_thread: &report.threads,
     }
@@ -339,40 +366,44 @@ pub(crate) fn listed(pairs: &[(&str, u64)]) -> String {
 fn print_human(summary: &Summary<'_>) {
     let millions = |n: u64| n as f64 / 1e6;
     let totals = summary.totals;
-    println!(
+    outln!(
         "ada stress: {} producer threads for {:.2} s, {:?}, sink {}",
-        summary.threads, summary.seconds, summary.policy, summary.sink
+        summary.threads,
+        summary.seconds,
+        summary.policy,
+        summary.sink
     );
-    println!(
+    outln!(
         "  events written    {:>12.3} M  ({:.1} M/s, {:.2} ns per event per thread)",
         millions(totals.events_written),
         summary.events_per_sec / 1e6,
         summary.ns_per_event_per_thread
     );
-    println!(
+    outln!(
         "  delivered         {:>12.3} M  in {} rings ({:.1} MB)",
         millions(totals.events_delivered),
         totals.rings_delivered,
         summary.bytes_delivered as f64 / 1e6
     );
-    println!(
+    outln!(
         "  dropped           {:>12.3} M  ({})",
         millions(summary.events_dropped),
         listed(&totals.dropped.by_cause())
     );
-    println!(
+    outln!(
         "  discarded         {:>12}    (unmarked flight-recorder windows, by design)",
         totals.events_discarded
     );
-    println!(
+    outln!(
         "  conserved         {:>12}    (written = delivered + dropped + discarded, every lane)",
         if summary.conserved { "yes" } else { "NO" }
     );
-    println!(
+    outln!(
         "  memory            {} bytes of rings per thread, {} swaps",
-        summary.bytes_per_thread, totals.swaps
+        summary.bytes_per_thread,
+        totals.swaps
     );
-    println!(
+    outln!(
         "  drain             fairness {:.3}{}",
         summary.drain.fairness_index,
         summary
@@ -380,15 +411,20 @@ fn print_human(summary: &Summary<'_>) {
             .sink_flush_error
             .map(|error| format!(", sink flush failed: {error}"))
             .unwrap_or_default()
+            + &summary
+                .drain
+                .sink_finish_error
+                .map(|error| format!(", sink finish failed: {error}"))
+                .unwrap_or_default()
     );
     for line in summary.drain.counters.counters().chunks(4) {
-        println!("                    {}", listed(line));
+        outln!("                    {}", listed(line));
     }
-    println!("  per thread:");
+    outln!("  per thread:");
     for thread in summary.per_thread {
         let mut lanes = thread.index;
         lanes += &thread.detail;
-        println!(
+        outln!(
             "    slot {:>3} gen {:>3} {:<14} written {:>11} delivered {:>11} dropped {:>10}",
             thread.slot,
             thread.generation,

@@ -2,8 +2,10 @@
 //! and corrupt files giving exit status 2 with a message, never a panic.
 #![allow(non_snake_case)]
 
+use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
 
 fn ada(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ada"))
@@ -92,13 +94,10 @@ fn stress__bad_arguments__then_exit_2_with_a_message() {
         (&["stress", "--seconds=-1"], "seconds"),
         (&["stress", "--events", "0"], "events"),
         (&["stress", "--sink", "tape:/dev/st0"], "file:PATH"),
-        (
-            &["stress", "--rings", "1", "--seconds", "0.1"],
-            "index lane",
-        ),
+        (&["stress", "--rings", "1", "--seconds", "0.1"], "--rings"),
         (
             &["stress", "--ring-records", "0", "--seconds", "0.1"],
-            "index lane",
+            "--ring-records",
         ),
         (&["stress", "--policy", "drop-everything"], "drop-oldest"),
         (&["no-such-command"], "no-such-command"),
@@ -203,7 +202,7 @@ fn corrupt_copy(from: &Path, to: &Path, at: usize) {
 }
 
 #[test]
-fn inspect__corrupt_truncated_or_foreign_file__then_exit_2_naming_the_offset() {
+fn inspect__corrupt_or_foreign_file__then_exit_2_naming_the_offset() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.ada");
     let output = ada(&[
@@ -243,10 +242,15 @@ fn inspect__corrupt_truncated_or_foreign_file__then_exit_2_naming_the_offset() {
             } else {
                 ada(&[command, file.to_str().unwrap()])
             };
-            if command == "export" && file == &truncated {
-                // A torn last block is what a crash leaves: exported up to it, said on
-                // stderr, exit 0 (`export__torn_capture__…`).
+            if file == &truncated {
+                // A torn last block is what a crash leaves: shown up to it, said on
+                // stderr, exit 0 (`inspect_dump_export__torn_capture__…`).
                 assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+                assert!(
+                    stderr(&output).contains("torn block at byte"),
+                    "{command}: {}",
+                    stderr(&output)
+                );
                 continue;
             }
             assert_eq!(
@@ -548,5 +552,466 @@ fn export__torn_capture__then_exit_0_the_end_marked_and_said_on_stderr() {
             .as_str()
             .is_some_and(|name| name.starts_with("capture ends: torn block at byte"))),
         "the timeline marks the end"
+    );
+}
+
+/// Every block of a version 2 capture as `(start, end)`, then the trailer's offset (the
+/// file's length when it has none), from the byte layout of `docs/file-format.md`.
+fn blocks_of(bytes: &[u8]) -> (Vec<(usize, usize)>, usize) {
+    let u16_at = |at: usize| usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]]));
+    let u32_at = |at: usize| {
+        usize::try_from(u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())).unwrap()
+    };
+    assert_eq!(u16_at(8), 2, "version 2");
+    let sizes = [u32_at(12), u32_at(16)];
+    let mut at = u16_at(10);
+    let mut blocks = Vec::new();
+    while at < bytes.len() && &bytes[at..at + 4] == b"RING" {
+        let lane = usize::from(bytes[at + 4]);
+        let end =
+            at + 42 + u16_at(at + 40) * 10 + u16_at(at + 6) + u32_at(at + 20) * sizes[lane] + 4;
+        blocks.push((at, end));
+        at = end;
+    }
+    (blocks, at)
+}
+
+/// Runs `ada inspect --json`, `ada dump` and `ada export --chrome` on `file`.
+fn read_three_ways(file: &Path, out: &Path) -> [Output; 3] {
+    let file = file.to_str().unwrap();
+    [
+        ada(&["inspect", "--json", file]),
+        ada(&["dump", file]),
+        ada(&["export", "--chrome", file, "-o", out.to_str().unwrap()]),
+    ]
+}
+
+#[test]
+fn inspect__capture_with_trailer__then_every_lane_reconciles_and_json_keeps_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_capture(dir.path());
+    let output = ada(&["inspect", "--json", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let inspected = json(&output);
+    assert_eq!(inspected["version"], 2);
+    assert_eq!(inspected["ending"]["status"], "trailer");
+    assert_eq!(inspected["reconciles"], true);
+    let totals = &inspected["trailer"]["totals"];
+    let lanes = inspected["lanes"].as_array().unwrap();
+    assert!(!lanes.is_empty());
+    let mut delivered = 0;
+    for lane in lanes {
+        for key in [
+            "thread_name",
+            "slot",
+            "generation",
+            "lane",
+            "rings",
+            "collections",
+            "records",
+            "events_lost",
+            "rings_missing",
+            "marked_windows",
+            "first_ns",
+            "last_ns",
+        ] {
+            assert!(lane.get(key).is_some(), "{key} kept: {lane}");
+        }
+        assert_eq!(lane["reconciles"], true, "{lane}");
+        let last = &lane["final"];
+        assert_eq!(lane["records"], last["delivered"], "{lane}");
+        let announced: u64 = lane["lost_by_cause"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        let after: u64 = last["lost_after"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        let dropped: u64 = last["dropped"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(announced + after, dropped, "{lane}");
+        delivered += last["delivered"].as_u64().unwrap();
+    }
+    assert_eq!(totals["delivered"].as_u64().unwrap(), delivered);
+    let text = ada(&["inspect", file.to_str().unwrap()]);
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.contains("ends: trailer at byte"), "{stdout}");
+    assert!(stdout.contains("reconciles: yes"), "{stdout}");
+}
+
+#[test]
+fn inspect_dump_export__torn_capture__then_what_precedes_shown_and_the_cut_on_stderr_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_capture(dir.path());
+    let bytes = std::fs::read(&file).unwrap();
+    let (blocks, _) = blocks_of(&bytes);
+    let (last_start, last_end) = blocks[blocks.len() - 1];
+    let torn = dir.path().join("torn.ada");
+    std::fs::write(&torn, &bytes[..last_end - 10]).unwrap();
+    let [inspect, dump, export] = read_three_ways(&torn, &dir.path().join("out.json"));
+    for (command, output) in [("inspect", &inspect), ("dump", &dump), ("export", &export)] {
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{command}: {}",
+            stderr(output)
+        );
+        let message = stderr(output);
+        assert!(
+            message.contains(&format!("torn block at byte {last_start}")),
+            "{command}: {message}"
+        );
+        assert!(message.contains("no trailer"), "{command}: {message}");
+    }
+    let inspected = json(&inspect);
+    assert_eq!(inspected["ending"]["status"], "torn");
+    assert_eq!(inspected["ending"]["offset"], last_start);
+    assert_eq!(inspected["reconciles"], serde_json::Value::Null);
+    let records: u64 = inspected["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|lane| lane["records"].as_u64().unwrap())
+        .sum();
+    assert!(records > 0, "what precedes the cut is shown");
+    let lines = String::from_utf8_lossy(&dump.stdout).lines().count() as u64;
+    assert_eq!(
+        lines, records,
+        "dump prints every record of every whole block"
+    );
+}
+
+#[test]
+fn inspect_dump_export__capture_cut_at_a_block_boundary__then_no_trailer_said_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_capture(dir.path());
+    let bytes = std::fs::read(&file).unwrap();
+    let (_, trailer) = blocks_of(&bytes);
+    let cut = dir.path().join("cut.ada");
+    std::fs::write(&cut, &bytes[..trailer]).unwrap();
+    let [inspect, dump, export] = read_three_ways(&cut, &dir.path().join("out.json"));
+    for (command, output) in [("inspect", &inspect), ("dump", &dump), ("export", &export)] {
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{command}: {}",
+            stderr(output)
+        );
+        let message = stderr(output);
+        assert!(
+            message.contains(&format!("no trailer: it stops at byte {trailer}")),
+            "{command}: {message}"
+        );
+    }
+    assert_eq!(json(&inspect)["ending"]["status"], "no_trailer");
+}
+
+#[test]
+fn inspect__blocks_and_trailer_disagree__then_exit_1_naming_the_lane() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_capture(dir.path());
+    let bytes = std::fs::read(&file).unwrap();
+    let (blocks, _) = blocks_of(&bytes);
+    // Without one of its blocks (a later ring still follows: no order broken).
+    let (start, end) = blocks[1];
+    let mut removed = bytes[..start].to_vec();
+    removed.extend_from_slice(&bytes[end..]);
+    let partial = dir.path().join("partial.ada");
+    std::fs::write(&partial, &removed).unwrap();
+    let output = ada(&["inspect", partial.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("reconciles: NO (1 lanes)"), "{stdout}");
+    assert!(stdout.contains("records in the file"), "{stdout}");
+    assert!(
+        stderr(&output).contains("does not reconcile with its trailer (1 lanes)"),
+        "{}",
+        stderr(&output)
+    );
+    let output = ada(&["inspect", "--json", partial.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let inspected = json(&output);
+    assert_eq!(inspected["reconciles"], false);
+    let failed: Vec<&serde_json::Value> = inspected["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|lane| lane["reconciles"] == false)
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert!(!failed[0]["mismatches"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn inspect_dump_export__duplicated_block__then_exit_2_out_of_order_after_what_precedes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_capture(dir.path());
+    let bytes = std::fs::read(&file).unwrap();
+    let (blocks, _) = blocks_of(&bytes);
+    // The first index ring block, written twice.
+    let (start, end) = *blocks
+        .iter()
+        .find(|&&(start, _)| bytes[start + 4] == 0 && bytes[start + 5] == 0)
+        .unwrap();
+    let mut duplicated = bytes[..end].to_vec();
+    duplicated.extend_from_slice(&bytes[start..]);
+    let twice = dir.path().join("twice.ada");
+    std::fs::write(&twice, &duplicated).unwrap();
+    let [inspect, dump, export] = read_three_ways(&twice, &dir.path().join("out.json"));
+    for (command, output) in [("inspect", &inspect), ("dump", &dump), ("export", &export)] {
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{command}: {}",
+            stderr(output)
+        );
+        let message = stderr(output);
+        assert!(
+            message.contains(&format!("at byte {end}"))
+                && message.contains("duplicated or reordered"),
+            "{command}: {message}"
+        );
+    }
+    let inspected = json(&inspect);
+    assert_eq!(inspected["ending"]["status"], "unreadable");
+    assert!(
+        !inspected["lanes"].as_array().unwrap().is_empty(),
+        "what precedes is shown"
+    );
+    assert!(!dump.stdout.is_empty(), "what precedes is dumped");
+}
+
+/// Waits for `child` at most `limit`: a command that runs past it is killed and the test
+/// fails (no input may make `ada` hang).
+fn wait_at_most(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting for ada") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `ada args`, its stderr collected, within `limit`.
+fn ada_within(args: &[&str], limit: Duration) -> (ExitStatus, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ada"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the ada binary runs");
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let status = wait_at_most(&mut child, limit, &format!("{args:?}"));
+    (status, reader.join().unwrap())
+}
+
+/// Every numeric argument of every command, with values out of its range, non-finite,
+/// malformed or absurdly large: exit 2 at once, naming the flag in clap's words
+/// (`invalid value 'X' for '--flag <FLAG>'`), never a panic (101), a hang, or the
+/// "invariant broke" status 1.
+#[test]
+fn numeric_flags__bad_values__then_exit_2_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never.ada");
+    let out = out.to_str().unwrap();
+    let seconds = [
+        "0", "-1", "-0", "inf", "-inf", "nan", "1e20", "1e400", "86401", "x", "",
+    ];
+    let mut cases: Vec<(Vec<&str>, &str, Vec<&str>)> = Vec::new();
+    for command in [&["stress"][..], &["record", "-o", out]] {
+        let command = command.to_vec();
+        cases.extend([
+            (
+                command.clone(),
+                "--threads",
+                vec!["0", "4097", "-1", "1.5", "1e3", "many"],
+            ),
+            (command.clone(), "--seconds", seconds.to_vec()),
+            (
+                command.clone(),
+                "--events",
+                vec!["0", "1", "-2", "1e9", "18446744073709551616"],
+            ),
+            (
+                command.clone(),
+                "--ring-records",
+                vec!["0", "262145", "-1", "99999999999999999999"],
+            ),
+            (
+                command.clone(),
+                "--rings",
+                vec!["0", "1", "65", "100000000", "-4"],
+            ),
+        ]);
+    }
+    cases.extend([
+        (vec!["idle"], "--threads", vec!["0", "1025", "-1", "x"]),
+        (vec!["idle"], "--seconds", seconds.to_vec()),
+        (
+            vec!["soak"],
+            "--seconds",
+            vec!["0", "-1", "inf", "nan", "1e20", "31536001"],
+        ),
+        (
+            vec!["soak"],
+            "--phase-seconds",
+            vec!["0", "-1", "inf", "nan", "1e20"],
+        ),
+        (vec!["soak"], "--concurrency", vec!["0", "1025", "-1", "x"]),
+        (vec!["soak"], "--slots", vec!["0", "1025", "-1"]),
+        (
+            vec!["soak"],
+            "--stall-ms",
+            vec!["10001", "-1", "18446744073709551615", "1.5"],
+        ),
+    ]);
+    for (command, flag, values) in cases {
+        for value in values {
+            let assignment = format!("{flag}={value}");
+            let mut args = command.clone();
+            args.push(&assignment);
+            let (status, message) = ada_within(&args, Duration::from_secs(30));
+            assert_eq!(status.code(), Some(2), "{args:?}: {message}");
+            assert!(
+                message.contains(&format!("invalid value '{value}' for '{flag} <")),
+                "{args:?}: the flag is not named: {message}"
+            );
+            assert!(!message.contains("panicked"), "{args:?}: {message}");
+        }
+    }
+    assert!(
+        !Path::new(out).exists(),
+        "a refused `record` writes no file"
+    );
+}
+
+/// `ada dump FILE | head`: the reader closes the pipe after a few bytes; `ada` stops
+/// writing and exits quietly with status 0 (no "Broken pipe" message, no status 2).
+#[test]
+fn dump__reader_closes_the_pipe_early__then_exit_0_and_nothing_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_capture(dir.path());
+    // 40 000 records, some 200 bytes a line: far more than a pipe's buffer.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ada"))
+        .args(["dump", file.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the ada binary runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0_u8; 64];
+    stdout.read_exact(&mut first).unwrap();
+    assert!(
+        first.starts_with(b"{"),
+        "{}",
+        String::from_utf8_lossy(&first)
+    );
+    drop(stdout);
+    let mut stderr = child.stderr.take().unwrap();
+    let status = wait_at_most(&mut child, Duration::from_secs(60), "ada dump");
+    let mut message = String::new();
+    stderr.read_to_string(&mut message).unwrap();
+    assert_eq!(status.code(), Some(0), "{message}");
+    assert_eq!(message, "");
+}
+
+/// Every command that writes to stdout, its reader gone before it writes: status 0 and
+/// nothing on stderr, as `ada … | head` ending early expects (before, `println!`
+/// panicked with status 101 and the readers exited 2 with "Broken pipe").
+#[test]
+fn stdout_commands__reader_gone__then_exit_0_and_nothing_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_capture(dir.path());
+    let file = file.to_str().unwrap();
+    let exported = dir.path().join("out.json");
+    let recorded = dir.path().join("again.ada");
+    let commands: [&[&str]; 11] = [
+        &["dump", file],
+        &["inspect", file],
+        &["inspect", "--json", file],
+        &["export", "--chrome", file, "-o", "-"],
+        &["export", "--perfetto", file, "-o", "-"],
+        &["export", "--chrome", file, "-o", exported.to_str().unwrap()],
+        &["stress", "--threads", "1", "--seconds", "0.2"],
+        &["stress", "--threads", "1", "--seconds", "0.2", "--json"],
+        &[
+            "record",
+            "--threads",
+            "1",
+            "--seconds",
+            "0.2",
+            "-o",
+            recorded.to_str().unwrap(),
+        ],
+        &["idle", "--threads", "2", "--seconds", "0.1"],
+        &[
+            "soak",
+            "--seconds",
+            "0.3",
+            "--phase-seconds",
+            "0.3",
+            "--concurrency",
+            "2",
+            "--slots",
+            "2",
+        ],
+    ];
+    for args in commands {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ada"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the ada binary runs");
+        drop(child.stdout.take()); // the reader is gone before `ada` writes a byte
+        let mut stderr = child.stderr.take().unwrap();
+        let status = wait_at_most(&mut child, Duration::from_secs(60), &format!("{args:?}"));
+        let mut message = String::new();
+        stderr.read_to_string(&mut message).unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}: {message}");
+        assert_eq!(message, "", "{args:?}");
+    }
+}
+
+/// A stdout that fails otherwise (a full disk) is still an output error: exit 2 naming
+/// stdout, never a panic.
+#[test]
+fn stress__stdout_full__then_exit_2_naming_stdout() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let Ok(full) = full else {
+        return; // no /dev/full here
+    };
+    let output = Command::new(env!("CARGO_BIN_EXE_ada"))
+        .args(["stress", "--threads", "1", "--seconds", "0.1", "--json"])
+        .stdout(full)
+        .output()
+        .expect("the ada binary runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("writing stdout"),
+        "{}",
+        stderr(&output)
     );
 }

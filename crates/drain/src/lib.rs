@@ -57,7 +57,8 @@ mod worker;
 pub use metrics::{DrainSnapshot, Histogram, fairness_index};
 pub use report::{DrainReport, ThreadReport};
 pub use sink::{
-    ClosureSink, Collected, CollectingSink, Delivery, LaneKind, NullSink, Origin, Sink, SinkError,
+    ClosureSink, Collected, CollectingSink, Delivery, LaneKind, LaneLayout, LaneShape, NullSink,
+    Origin, Sink, SinkError,
 };
 
 use ada_thread_registry::Registry;
@@ -143,6 +144,14 @@ pub enum DrainError {
     WorkerPanicked,
     /// The OS refused to pin the drain thread to `pin_to_cpu`.
     Affinity(usize),
+    /// `stop` ran on the drain thread itself (a sink stopped its own drain, or dropped
+    /// the last handle of it): the stop is under way, and once the sink call returns the
+    /// thread makes the final passes, flushes the sink and ends, but it cannot wait for
+    /// itself, so the report is not returned.
+    StopOnDrainThread,
+    /// The sink refused to start ([`Sink::start`]): the text says what it cannot take
+    /// (a capture file's bound on a block, say).
+    SinkStart(SinkError),
 }
 
 impl fmt::Display for DrainError {
@@ -155,7 +164,12 @@ impl fmt::Display for DrainError {
             Self::AlreadyStopping => f.write_str("the drain is already stopping or stopped"),
             Self::Spawn(error) => write!(f, "could not spawn the drain thread: {error}"),
             Self::WorkerPanicked => f.write_str("the drain thread panicked"),
+            Self::StopOnDrainThread => f.write_str(
+                "stop was called on the drain thread itself: it stops after the current \
+                 sink call, without returning its report",
+            ),
             Self::Affinity(cpu) => write!(f, "could not pin the drain thread to CPU {cpu}"),
+            Self::SinkStart(error) => write!(f, "the sink refused to start: {}", error.0),
         }
     }
 }
@@ -261,20 +275,27 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drain<I, D> {
         self.shared.live.read()
     }
 
-    /// Spawns the drain thread.
+    /// Starts the sink ([`Sink::start`], with the lanes' shapes) and spawns the drain
+    /// thread.
     ///
     /// # Errors
-    /// [`DrainError::AlreadyStarted`] on a second call, [`DrainError::RegistryHasDrain`]
-    /// when another drain holds the registry, [`DrainError::Spawn`] when the OS refuses
-    /// a thread, [`DrainError::Affinity`] when it refuses the pinning.
+    /// [`DrainError::AlreadyStarted`] on a second call, [`DrainError::SinkStart`] when
+    /// the sink refuses the lanes (or panics; the drain stays unstarted),
+    /// [`DrainError::RegistryHasDrain`] when another drain holds the registry,
+    /// [`DrainError::Spawn`] when the OS refuses a thread, [`DrainError::Affinity`] when
+    /// it refuses the pinning.
     pub fn start(&mut self) -> Result<(), DrainError> {
         let pending = self
             .pending
             .get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some((registry, sink)) = pending.take() else {
+        let Some((registry, mut sink)) = pending.take() else {
             return Err(DrainError::AlreadyStarted);
         };
+        if let Err(error) = start_sink(&registry, &mut *sink) {
+            *pending = Some((registry, sink));
+            return Err(DrainError::SinkStart(error));
+        }
         // AcqRel: the thread sees everything before start; the CAS keeps start unique.
         self.shared
             .state
@@ -290,7 +311,15 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drain<I, D> {
         let (started, acknowledged) = std::sync::mpsc::sync_channel(1);
         let spawned = std::thread::Builder::new()
             .name("ada-drain".to_owned())
-            .spawn(move || worker::run(&registry, sink, &shared, &config, &started));
+            .spawn(move || {
+                let report = worker::run(&registry, sink, &shared, &config, &started);
+                // Release: the report is complete. Stored here too because a stop made on
+                // this thread itself has no joiner to store it.
+                shared
+                    .state
+                    .store(DrainState::Stopped as u8, Ordering::Release);
+                report
+            });
         let thread = match spawned {
             Ok(thread) => thread,
             Err(error) => {
@@ -325,9 +354,14 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drain<I, D> {
     /// rings, partly filled rings of live threads, retired threads' rings) is delivered,
     /// the sink is flushed, the thread joined, and the final report returned.
     ///
+    /// Called on the drain thread itself (from a sink, or by dropping the last handle of
+    /// the drain there), it requests the stop and returns at once: the thread cannot
+    /// join itself, so it finishes the final passes after the sink call returns.
+    ///
     /// # Errors
     /// [`DrainError::NotStarted`] before `start`, [`DrainError::AlreadyStopping`] when
-    /// another `stop` is under way or done (it, not this call, gets the report).
+    /// another `stop` is under way or done (it, not this call, gets the report),
+    /// [`DrainError::StopOnDrainThread`] on the drain thread.
     pub fn stop(&self) -> Result<DrainReport, DrainError> {
         control::request_stop(&self.shared.state)?;
         let thread = self
@@ -336,6 +370,11 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drain<I, D> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take()
             .ok_or(DrainError::AlreadyStopping)?;
+        if thread.thread().id() == std::thread::current().id() {
+            // Joining itself would fail (EDEADLK); the stop is requested, and the state
+            // is re-read after the current sink call. The handle is dropped: detached.
+            return Err(DrainError::StopOnDrainThread);
+        }
         thread.thread().unpark();
         let report = thread.join().map_err(|_| DrainError::WorkerPanicked)?;
         self.shared
@@ -343,6 +382,26 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drain<I, D> {
             .store(DrainState::Stopped as u8, Ordering::Release);
         Ok(report)
     }
+}
+
+/// Tells `sink` the lanes' shapes ([`Sink::start`]), catching a panic.
+fn start_sink<I: Copy + Send + 'static, D: Copy + Send + 'static>(
+    registry: &Registry<I, D>,
+    sink: &mut dyn Sink<I, D>,
+) -> Result<(), SinkError> {
+    let config = registry.config();
+    let layout = LaneLayout {
+        index: LaneShape {
+            config: config.index,
+            record_size: size_of::<I>(),
+        },
+        detail: LaneShape {
+            config: config.detail,
+            record_size: size_of::<D>(),
+        },
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.start(&layout)))
+        .unwrap_or_else(|panic| Err(SinkError(worker::panicked("start", &*panic))))
 }
 
 impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drop for Drain<I, D> {
@@ -363,6 +422,9 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> fmt::Debug for Drain<I,
 
 #[cfg(all(test, not(loom)))]
 mod tests;
+
+#[cfg(all(test, not(loom)))]
+mod edge_tests;
 
 #[cfg(all(test, loom))]
 mod loom_tests;

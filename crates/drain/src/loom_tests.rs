@@ -40,7 +40,7 @@ impl Passes<u64, u64> for Collector {
                 moved += 1;
             }
             if last {
-                let collected = lane.collect_active(|records| {
+                let collected = lane.collect_active(|records, _| {
                     self.delivered.extend_from_slice(records);
                     Ok::<bool, ()>(!records.is_empty())
                 });

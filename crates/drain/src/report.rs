@@ -35,6 +35,10 @@ pub struct DrainReport {
     pub bytes_delivered: u64,
     /// The sink's final flush error, if any.
     pub sink_flush_error: Option<String>,
+    /// The sink's error at [`finish`](crate::Sink::finish) (its last call, with this
+    /// report), if any.
+    #[serde(default)]
+    pub sink_finish_error: Option<String>,
     /// The CPU the drain thread was pinned to, if any.
     pub pinned_cpu: Option<usize>,
     /// Jain's fairness index over rings delivered per thread (1 = perfectly even).

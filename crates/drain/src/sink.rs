@@ -1,6 +1,7 @@
 //! Where the drain hands the records: the [`Sink`] trait and the built-in sinks.
 
-use ada_ring_pool::RingHeader;
+use crate::report::DrainReport;
+use ada_ring_pool::{DropCounts, LaneConfig, RingHeader};
 use std::sync::{Arc, Mutex};
 
 /// Which of a thread's two lanes a ring came from.
@@ -34,10 +35,20 @@ pub struct Delivery<'a, T> {
     pub origin: Origin<'a>,
     /// The lane.
     pub lane: LaneKind,
-    /// Sequence number, flags (`MARKED`, `PARTIAL`, `CONTEXT`, `LOSS_BEFORE`) and the
-    /// events lost just before this ring. `None` for records collected in place from a
-    /// ring still being written (they precede that ring's later delivery).
+    /// Sequence number, flags (`MARKED`, `PARTIAL`, `CONTEXT`, and `LOSS_BEFORE` exactly
+    /// when [`lost_before`](Self::lost_before) is not zero) and the ring's position in
+    /// its lane. `None` for records collected in place from a ring still being written
+    /// (they precede that ring's later delivery).
     pub header: Option<RingHeader>,
+    /// Events of this lane lost between its previous delivery (a ring, or records
+    /// collected in place) and this one, by cause: `oldest` (taken back under
+    /// drop-oldest), `newest` (dropped on arrival), `sink` (the records of deliveries the
+    /// sink failed since the previous one). Exact: summed over a lane's deliveries, plus
+    /// what the lane lost after its last one, it is the lane's `dropped` counters.
+    pub lost_before: DropCounts,
+    /// Events of this lane in flight-recorder windows discarded unmarked between its
+    /// previous delivery and this one (by design, not a loss).
+    pub discarded_before: u64,
     /// The records, in write order.
     pub records: &'a [T],
 }
@@ -54,11 +65,58 @@ impl std::fmt::Display for SinkError {
 
 impl std::error::Error for SinkError {}
 
-/// Receives every delivered ring. Runs on the drain thread only.
+/// One lane's shape as a sink will see it: how many records one delivery can hold, and
+/// how large each is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaneShape {
+    /// The lane's configuration: rings, records per ring (the most records one delivery
+    /// holds), policy and mode.
+    pub config: LaneConfig,
+    /// Bytes per record (`size_of` the lane's record type).
+    pub record_size: usize,
+}
+
+impl LaneShape {
+    /// The most bytes of records one delivery can hold: a whole ring (saturating).
+    #[must_use]
+    pub fn ring_bytes(&self) -> u64 {
+        (self.config.ring_records as u64).saturating_mul(self.record_size as u64)
+    }
+}
+
+/// What [`Sink::start`] is told before the first delivery: the shape of every thread's
+/// two lanes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaneLayout {
+    /// The index lane of every thread.
+    pub index: LaneShape,
+    /// The detail lane of every thread.
+    pub detail: LaneShape,
+}
+
+/// Receives every delivered ring. Runs on the drain thread only, except
+/// [`start`](Self::start), which [`Drain::start`](crate::Drain::start) calls on its
+/// caller's thread before the drain thread exists.
 ///
-/// An `Err` counts the ring's records as lost to the sink (and the ring is still
-/// recycled); so does a panic, which the drain catches and reports.
+/// An `Err` from a delivery counts the ring's records as lost to the sink (and the ring
+/// is still recycled); so does a panic, which the drain catches and reports.
+///
+/// The calls, in order: `start` once, then any number of `index` and `detail`, then at
+/// shutdown `flush` once and `finish` once with the final report.
 pub trait Sink<I, D>: Send {
+    /// Called once by [`Drain::start`](crate::Drain::start), before any delivery, with
+    /// the lanes' shapes: a sink that cannot take deliveries of that shape (a file
+    /// format's bound on a block, say) refuses here rather than fail every delivery.
+    ///
+    /// # Errors
+    /// A [`SinkError`] saying what the sink cannot take: `start` fails with
+    /// [`DrainError::SinkStart`](crate::DrainError::SinkStart) and the drain does not
+    /// start.
+    fn start(&mut self, lanes: &LaneLayout) -> Result<(), SinkError> {
+        let _ = lanes;
+        Ok(())
+    }
+
     /// An index-lane ring.
     ///
     /// # Errors
@@ -78,10 +136,26 @@ pub trait Sink<I, D>: Send {
     fn flush(&mut self) -> Result<(), SinkError> {
         Ok(())
     }
+
+    /// Called once at shutdown, after [`flush`](Self::flush), with the final report
+    /// (every thread's final counters): the last call the sink gets. A sink that keeps
+    /// a record of the run (a file's trailer) writes it here.
+    ///
+    /// # Errors
+    /// Reported in the report the drain returns
+    /// ([`DrainReport::sink_finish_error`]).
+    fn finish(&mut self, report: &DrainReport) -> Result<(), SinkError> {
+        let _ = report;
+        Ok(())
+    }
 }
 
 /// A sink chosen at run time (for builders that take any sink).
 impl<I, D> Sink<I, D> for Box<dyn Sink<I, D>> {
+    fn start(&mut self, lanes: &LaneLayout) -> Result<(), SinkError> {
+        (**self).start(lanes)
+    }
+
     fn index(&mut self, delivery: &Delivery<'_, I>) -> Result<(), SinkError> {
         (**self).index(delivery)
     }
@@ -92,6 +166,10 @@ impl<I, D> Sink<I, D> for Box<dyn Sink<I, D>> {
 
     fn flush(&mut self) -> Result<(), SinkError> {
         (**self).flush()
+    }
+
+    fn finish(&mut self, report: &DrainReport) -> Result<(), SinkError> {
+        (**self).finish(report)
     }
 }
 
@@ -131,6 +209,10 @@ pub struct Collected<T> {
     pub lane: LaneKind,
     /// Header (`None` for in-place collection).
     pub header: Option<RingHeader>,
+    /// Events lost just before the delivery, by cause.
+    pub lost_before: DropCounts,
+    /// Events discarded just before the delivery.
+    pub discarded_before: u64,
     /// The records.
     pub records: Vec<T>,
 }
@@ -186,6 +268,8 @@ fn collect<T: Clone>(delivery: &Delivery<'_, T>) -> Collected<T> {
         generation: delivery.origin.generation,
         lane: delivery.lane,
         header: delivery.header,
+        lost_before: delivery.lost_before,
+        discarded_before: delivery.discarded_before,
         records: delivery.records.to_vec(),
     }
 }

@@ -495,7 +495,8 @@ fn config__pin_to_cpu__then_drain_runs_there_and_report_says_so() {
     assert_conserved(&report);
 }
 
-/// A delivery of `records` from slot 2, generation 5, a whole ring with sequence 11.
+/// A delivery of `records` from slot 2, generation 5, a whole ring with sequence 11,
+/// after 3 events taken back under drop-oldest and 4 discarded.
 fn delivery<T>(lane: LaneKind, records: &[T]) -> Delivery<'_, T> {
     Delivery {
         origin: Origin {
@@ -509,6 +510,11 @@ fn delivery<T>(lane: LaneKind, records: &[T]) -> Delivery<'_, T> {
             sequence: 11,
             ..Default::default()
         }),
+        lost_before: ada_ring_pool::DropCounts {
+            oldest: 3,
+            ..Default::default()
+        },
+        discarded_before: 4,
         records,
     }
 }
@@ -651,6 +657,11 @@ fn collecting_sink__both_lanes__then_clones_share_every_delivery() {
             generation: 5,
             lane: LaneKind::Index,
             header,
+            lost_before: ada_ring_pool::DropCounts {
+                oldest: 3,
+                ..Default::default()
+            },
+            discarded_before: 4,
             records: vec![1, 2],
         }]
     );

@@ -77,13 +77,45 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
         live: &shared.live,
     };
     drive(&shared.state, registry, &mut drain, config, &mut poller);
-    if let Err(error) = poller.sink.flush() {
-        poller.report.sink_flush_error = Some(error.0);
+    // Caught like a delivery's panic: counted, and the report is still returned.
+    match catch_unwind(AssertUnwindSafe(|| poller.sink.flush())) {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => poller.report.sink_flush_error = Some(error.0),
+        Err(panic) => {
+            poller.report.drain.sink_panics += 1;
+            poller.report.sink_flush_error = Some(panicked("flush", &*panic));
+        }
     }
     let mut report = poller.finish(&mut drain);
     report.pinned_cpu = config.pin_to_cpu;
+    // The sink's last call: the final report, after the flush (a file's trailer).
+    match catch_unwind(AssertUnwindSafe(|| sink.finish(&report))) {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => report.sink_finish_error = Some(error.0),
+        Err(panic) => {
+            report.drain.sink_panics += 1;
+            report.sink_finish_error = Some(panicked("finish", &*panic));
+        }
+    }
+    // The sink ends here, on the drain thread: a panic in its drop is caught too.
+    if catch_unwind(AssertUnwindSafe(move || drop(sink))).is_err() {
+        report.drain.sink_panics += 1;
+    }
     shared.live.publish(&report.drain);
     report
+}
+
+/// What a report says of a sink that panicked in `call`, with the panic's message when
+/// it has one.
+pub(crate) fn panicked(call: &str, panic: &(dyn std::any::Any + Send)) -> String {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str));
+    match message {
+        Some(message) => format!("the sink panicked in {call}: {message}"),
+        None => format!("the sink panicked in {call}"),
+    }
 }
 
 impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Passes<I, D> for Poller<'_, I, D> {
@@ -160,7 +192,9 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
                 origin,
                 LaneKind::Detail,
                 quantum,
-                false,
+                // Detail lanes are collected in place by the final passes only: a live
+                // flight recorder's kept (marked) window, or a `SubmitAll` ring.
+                last,
             );
             let delivered = index + detail;
             moved += delivered;
@@ -205,10 +239,13 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
         let mut delivered = 0;
         while delivered < quantum as u64 {
             let Some(ring) = lane.take() else { break };
+            let gap = ring.gap();
             let delivery = Delivery {
                 origin,
                 lane: kind,
                 header: Some(ring.header()),
+                lost_before: gap.lost,
+                discarded_before: gap.discarded,
                 records: ring.records(),
             };
             if self.deliver(to_sink, &delivery) {
@@ -223,23 +260,23 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
             self.report.drain.fairness_switches += 1;
         }
         if delivered == 0 && collect {
-            let outcome = lane.collect_active(|records| {
-                if records.is_empty() {
-                    return Ok(false);
-                }
+            // Called only with records: a ring with nothing new is not a delivery.
+            let outcome = lane.collect_active(|records, gap| {
                 let delivery = Delivery {
                     origin,
                     lane: kind,
                     header: None,
+                    lost_before: gap.lost,
+                    discarded_before: gap.discarded,
                     records,
                 };
                 if self.deliver(to_sink, &delivery) {
-                    Ok(true)
+                    Ok(())
                 } else {
                     Err(())
                 }
             });
-            if matches!(outcome, Some(Ok(true) | Err(()))) {
+            if outcome.is_some() {
                 self.report.drain.collections += 1;
                 delivered += 1;
             }
@@ -268,8 +305,9 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
     /// Adds the threads still registered, the totals, the percentiles and fairness.
     fn finish(mut self, drain: &mut RegistryDrain<'_, I, D>) -> DrainReport {
         let mut live = Vec::new();
-        drain.for_each_slot(|slot| {
-            let (index, detail) = slot.snapshots();
+        drain.for_each_slot(|mut slot| {
+            // A live flight recorder's unkept windows count as discarded now.
+            let (index, detail) = slot.final_snapshots();
             let identity = slot.identity();
             live.push(ThreadReport {
                 slot: slot.slot(),

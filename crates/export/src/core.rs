@@ -383,6 +383,12 @@ pub(crate) fn walk<R: Read>(
     };
     walk.end(cut, out)?;
     out.finish()?;
+    walk.summary.version = reader.header().version;
+    walk.summary.end = reader.position();
+    walk.summary.trailer = reader.trailer().map(|trailer| trailer.offset);
+    walk.summary.reconciles = reader
+        .reconcile()
+        .map(|reconciliation| reconciliation.reconciles());
     Ok(walk.summary)
 }
 
@@ -422,55 +428,61 @@ impl Walk {
         let state = &mut self.tracks[index];
         let lane = usize::from(block.lane == LaneId::Detail);
         let first = first_timestamp(block);
-        if block.kind == BlockKind::Ring {
+        // Rings missing from the lane's sequence (taken back, or failed by the sink).
+        let rings = if block.kind == BlockKind::Ring {
             let rings = match state.next_sequence[lane] {
                 Some(expected) if block.sequence > expected => block.sequence - expected,
                 _ => 0,
             };
             state.next_sequence[lane] = Some(block.sequence.saturating_add(1));
-            let lost = block.flags.contains(RingFlags::LOSS_BEFORE);
-            if lost || rings > 0 {
-                let events = if lost { block.lost_events } else { 0 };
-                let ts = match block.lane {
-                    LaneId::Index => {
-                        // The spans open before the gap may have lost their leaves in
-                        // it: close them where the gap starts rather than let a later
-                        // leave close the wrong one.
-                        if let Some(at) = state.index_last {
-                            summary.spans_closed_at_loss +=
-                                close_all(state, at, Close::EventsLost, out)?;
-                        }
-                        first.map(|ts| state.index_last.map_or(ts, |last| last.max(ts)))
+            rings
+        } else {
+            0
+        };
+        // Version 2 blocks of either kind may say what was lost before them; version 1
+        // ring blocks say it with `LOSS_BEFORE`.
+        let lost = block.flags.contains(RingFlags::LOSS_BEFORE) || block.lost_events > 0;
+        if lost || rings > 0 {
+            let events = if lost { block.lost_events } else { 0 };
+            let ts = match block.lane {
+                LaneId::Index => {
+                    // The spans open before the gap may have lost their leaves in it:
+                    // close them where the gap starts rather than let a later leave
+                    // close the wrong one.
+                    if let Some(at) = state.index_last {
+                        summary.spans_closed_at_loss +=
+                            close_all(state, at, Close::EventsLost, out)?;
                     }
-                    LaneId::Detail => first,
-                };
-                let ts = ts.or(state.last).unwrap_or(0);
-                let marker = Marker::Loss {
+                    first.map(|ts| state.index_last.map_or(ts, |last| last.max(ts)))
+                }
+                LaneId::Detail => first,
+            };
+            let ts = ts.or(state.last).unwrap_or(0);
+            let marker = Marker::Loss {
+                lane: block.lane,
+                events,
+                rings,
+                cause: loss_cause(block),
+            };
+            summary.losses += 1;
+            summary.events_lost += events;
+            out.item(Item::Marker {
+                track: Some(&state.track),
+                ts,
+                marker: &marker,
+            })?;
+        }
+        if block.kind == BlockKind::Ring && block.flags.contains(RingFlags::MARKED) {
+            let ts = first.or(state.last).unwrap_or(0);
+            summary.marks += 1;
+            out.item(Item::Marker {
+                track: Some(&state.track),
+                ts,
+                marker: &Marker::Mark {
                     lane: block.lane,
-                    events,
-                    rings,
-                    cause: loss_cause(block),
-                };
-                summary.losses += 1;
-                summary.events_lost += events;
-                out.item(Item::Marker {
-                    track: Some(&state.track),
-                    ts,
-                    marker: &marker,
-                })?;
-            }
-            if block.flags.contains(RingFlags::MARKED) {
-                let ts = first.or(state.last).unwrap_or(0);
-                summary.marks += 1;
-                out.item(Item::Marker {
-                    track: Some(&state.track),
-                    ts,
-                    marker: &Marker::Mark {
-                        lane: block.lane,
-                        records: block.record_count,
-                    },
-                })?;
-            }
+                    records: block.record_count,
+                },
+            })?;
         }
         match block.lane {
             LaneId::Index => index_records(block, state, summary, out),
@@ -616,9 +628,23 @@ fn first_timestamp(block: &Block) -> Option<u64> {
     Some(bytemuck::pod_read_unaligned(bytes))
 }
 
-/// Why the events before `block` were lost. Version 1 blocks carry a count and no
-/// cause, so this is `None` until the format says; the markers then read
-/// "N events lost: CAUSE".
-fn loss_cause(_block: &Block) -> Option<String> {
-    None
+/// Why the events before `block` were lost, as its loss causes say: the cause's name
+/// when there is one (`drop-oldest`, `drop-newest`, `sink`, or `cause N` for a code a
+/// later writer added), each with its events when there are several (`drop-oldest 3,
+/// sink 5`). The markers then read "N events lost: CAUSE". `None` for version 1 blocks,
+/// which carry a count without causes, and for a block that lost nothing (discarded
+/// flight-recorder windows are not a loss).
+fn loss_cause(block: &Block) -> Option<String> {
+    let losses = block.losses.as_ref()?;
+    let lost: Vec<_> = losses.iter().filter(|(cause, _)| cause.is_loss()).collect();
+    match lost[..] {
+        [] => None,
+        [(cause, _)] => Some(cause.to_string()),
+        _ => Some(
+            lost.iter()
+                .map(|(cause, events)| format!("{cause} {events}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    }
 }

@@ -15,8 +15,11 @@
 //!   spans nest as they were written;
 //! - instant events as instants, detail records as instants `detail fn …` with their
 //!   payload as args `p0`…`p5`, flight-recorder marks (`MARKED` rings) as instants;
-//! - lost events as an instant `N events lost` on the thread's track at the gap (at the
-//!   first record after it; spans open before the gap are closed where it starts);
+//! - lost events as an instant `N events lost: CAUSE` on the thread's track at the gap
+//!   (at the first record after it; spans open before the gap are closed where it
+//!   starts), the cause as the block says it (`drop-oldest`, `drop-newest`, `sink`, or
+//!   each cause with its count when there are several; version 1 captures say no
+//!   cause);
 //! - a capture that ends early (a torn last block) or has an unreadable block: what
 //!   precedes it, and a process instant `capture ends: torn block at byte N`
 //!   ([`ExportSummary::cut`] says so too).
@@ -118,6 +121,19 @@ pub struct ExportSummary {
     /// last block ([`CaptureErrorKind::Truncated`]) or a corrupted block. Everything
     /// before it was exported and the timeline marks the spot.
     pub cut: Option<CaptureError>,
+    /// The capture's format version.
+    pub version: u16,
+    /// Bytes of the capture read and checked: where it ends, or where it stopped being
+    /// readable.
+    pub end: u64,
+    /// The trailer's offset, when the capture ends with one (format version 2, its
+    /// writer finished). `None` with no `cut` in a version 2 capture: its writer did not
+    /// finish (a crash between two blocks).
+    pub trailer: Option<u64>,
+    /// Whether every lane's blocks agree with the trailer (records = delivered; losses
+    /// announced + lost after the last block = dropped, per cause). `None` without a
+    /// trailer.
+    pub reconciles: Option<bool>,
 }
 
 impl ExportSummary {

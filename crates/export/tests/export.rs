@@ -6,6 +6,7 @@
 
 use ada::capture::{CaptureErrorKind, CaptureReader, LaneId};
 use ada::drain::{Delivery, LaneKind, Origin, Sink};
+use ada::metrics::DropCounts;
 use ada::ring_buffer::{RingFlags, RingHeader};
 use ada::{Detail, Event, EventKind, FileSink};
 use ada_export::{ExportError, ExportSummary, Format, export};
@@ -76,24 +77,35 @@ fn origin(slot: usize, generation: u32, name: &str) -> Origin<'_> {
     }
 }
 
-fn ring(sequence: u64, flags: RingFlags, lost_events: u64) -> Option<RingHeader> {
-    Some(RingHeader {
+/// A ring's header, and the events lost just before it (cause: drop-oldest).
+fn ring(sequence: u64, flags: RingFlags, lost_events: u64) -> (Option<RingHeader>, u64) {
+    let header = RingHeader {
         sequence,
         flags,
-        lost_events,
-    })
+        ..RingHeader::default()
+    };
+    (Some(header), lost_events)
+}
+
+fn lost(events: u64) -> DropCounts {
+    DropCounts {
+        oldest: events,
+        ..DropCounts::default()
+    }
 }
 
 fn index(
     sink: &mut FileSink<Event, Detail>,
     origin: Origin<'_>,
-    header: Option<RingHeader>,
+    (header, lost_events): (Option<RingHeader>, u64),
     records: &[Event],
 ) {
     sink.index(&Delivery {
         origin,
         lane: LaneKind::Index,
         header,
+        lost_before: lost(lost_events),
+        discarded_before: 0,
         records,
     })
     .unwrap();
@@ -124,7 +136,9 @@ fn known_capture(dir: &Path) -> (PathBuf, u64) {
     sink.detail(&Delivery {
         origin: origin(0, 1, "alpha"),
         lane: LaneKind::Detail,
-        header: ring(0, RingFlags::MARKED, 0),
+        header: ring(0, RingFlags::MARKED, 0).0,
+        lost_before: lost(0),
+        discarded_before: 0,
         records: &[Detail {
             timestamp_ns: 150,
             function: 0x6,
@@ -143,7 +157,7 @@ fn known_capture(dir: &Path) -> (PathBuf, u64) {
     index(
         &mut sink,
         origin(0, 2, ""),
-        None,
+        (None, 0),
         &[event(ENTER, 300, 0x7, 7), event(LEAVE, 310, 0x7, 7)],
     );
     index(
@@ -203,8 +217,9 @@ fn expected_before_last_block() -> Vec<Seen> {
         instant(
             2,
             200,
-            "7 events lost",
+            "7 events lost: drop-oldest",
             &[
+                ("cause", "drop-oldest"),
                 ("lane", "index"),
                 ("lost_events", "7"),
                 ("rings_missing", "1"),
@@ -601,6 +616,13 @@ fn export__a_traced_run__then_every_delivered_event_and_distinct_small_tids() {
     for format in [Format::Chrome, Format::Perfetto] {
         let (summary, out) = run(&path, format);
         assert_eq!(summary.events, report.totals.events_delivered);
+        assert_eq!(summary.version, 2);
+        assert!(
+            summary.trailer.is_some(),
+            "the tracer's shutdown wrote the trailer"
+        );
+        assert_eq!(summary.reconciles, Some(true));
+        assert_eq!(summary.end, std::fs::metadata(&path).unwrap().len());
         let (events, names) = match format {
             Format::Chrome => chrome_events(&out),
             Format::Perfetto => perfetto_events(&out),
@@ -643,18 +665,32 @@ fn export__random_blocks_flags_kinds_and_times__then_valid_balanced_output_and_e
         let mut random = Random(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let (mut events, mut details) = (0_u64, 0_u64);
         let mut registrations = HashSet::new();
+        // Per registration and lane, the next ring's least sequence number: rings go
+        // forward, with gaps (a reader refuses a duplicated or reordered ring).
+        let mut next_sequence: HashMap<(u64, u32, bool), u64> = HashMap::new();
+        let mut lost_total = 0_u64;
         for _ in 0..random.below(40) + 1 {
             let (slot, generation) = (random.below(4), 1 + random.below(3) as u32);
             registrations.insert((slot, generation));
             let name = format!("t{slot}");
             let origin = origin(usize::try_from(slot).unwrap(), generation, &name);
             let flags = RingFlags::from_bits_truncate(random.below(16) as u32);
-            let header = (random.below(5) > 0).then(|| RingHeader {
-                sequence: random.below(8),
-                flags,
-                lost_events: random.below(3) * random.below(100),
+            let detail = random.below(4) == 0;
+            let header = (random.below(5) > 0).then(|| {
+                let next = next_sequence.entry((slot, generation, detail)).or_default();
+                let sequence = *next + random.below(3);
+                *next = sequence + 1;
+                ring(sequence, flags, 0).0.unwrap()
             });
-            if random.below(4) == 0 {
+            // Losses of each cause (or none), and discarded windows.
+            let lost_before = DropCounts {
+                oldest: random.below(2) * random.below(100),
+                newest: random.below(3) / 2 * random.below(100),
+                sink: random.below(3) / 2 * random.below(100),
+            };
+            let discarded_before = random.below(2) * random.below(100);
+            lost_total += lost_before.total();
+            if detail {
                 let records: Vec<Detail> = (0..random.below(5))
                     .map(|_| Detail {
                         timestamp_ns: random.below(10_000),
@@ -667,6 +703,8 @@ fn export__random_blocks_flags_kinds_and_times__then_valid_balanced_output_and_e
                     origin,
                     lane: LaneKind::Detail,
                     header,
+                    lost_before,
+                    discarded_before,
                     records: &records,
                 })
                 .unwrap();
@@ -679,7 +717,15 @@ fn export__random_blocks_flags_kinds_and_times__then_valid_balanced_output_and_e
                     })
                     .collect();
                 events += records.len() as u64;
-                index(&mut sink, origin, header, &records);
+                sink.index(&Delivery {
+                    origin,
+                    lane: LaneKind::Index,
+                    header,
+                    lost_before,
+                    discarded_before,
+                    records: &records,
+                })
+                .unwrap();
             }
         }
         drop(sink);
@@ -691,12 +737,22 @@ fn export__random_blocks_flags_kinds_and_times__then_valid_balanced_output_and_e
             (events, details),
             "seed {seed}"
         );
+        assert_eq!(chrome_summary.cut, None, "seed {seed}");
+        assert_eq!(chrome_summary.events_lost, lost_total, "seed {seed}");
         let (chrome_events, chrome_names) = chrome_events(&chrome);
         let (perfetto_events, perfetto_names) = perfetto_events(&perfetto);
         assert_eq!(chrome_events, perfetto_events, "seed {seed}");
         assert_eq!(chrome_names, perfetto_names, "seed {seed}");
         assert_eq!(chrome_names.len(), registrations.len(), "seed {seed}");
         assert_balanced(&chrome_events);
+        // Every loss of events is labelled with its causes.
+        for event in &chrome_events {
+            let name = event.name.as_deref().unwrap_or("");
+            if name.contains("events lost") {
+                assert!(name.contains(": "), "seed {seed}: {name}");
+                assert!(event.args.contains_key("cause"), "seed {seed}: {event:?}");
+            }
+        }
         // Per track, the index lane's events never go back in time.
         let mut last: HashMap<u32, u64> = HashMap::new();
         for event in chrome_events.iter().filter(|e| e.phase == 'B') {
@@ -731,5 +787,86 @@ fn export__every_byte_flipped_or_the_file_cut_anywhere__then_never_a_panic_and_v
             summary
         );
         assert_balanced(&perfetto_events(&pftrace).0);
+    }
+}
+
+#[test]
+fn export__losses_of_several_causes__then_markers_say_count_and_causes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("causes.ada");
+    let mut sink = FileSink::<Event, Detail>::create(&path).unwrap();
+    let mut deliver = |header: Option<RingHeader>, lost_before, discarded_before, ts| {
+        sink.index(&Delivery {
+            origin: origin(0, 1, "alpha"),
+            lane: LaneKind::Index,
+            header,
+            lost_before,
+            discarded_before,
+            records: &[event(INSTANT, ts, 0x1, 1)],
+        })
+        .unwrap();
+    };
+    let ring = |sequence| ring(sequence, RingFlags::empty(), 0).0;
+    deliver(ring(0), DropCounts::default(), 0, 100);
+    deliver(
+        ring(1),
+        DropCounts {
+            oldest: 2,
+            newest: 0,
+            sink: 3,
+        },
+        0,
+        200,
+    );
+    deliver(
+        ring(2),
+        DropCounts {
+            sink: 4,
+            ..DropCounts::default()
+        },
+        0,
+        300,
+    );
+    // Discarded flight-recorder windows are no loss: no marker.
+    deliver(ring(3), DropCounts::default(), 64, 400);
+    // Records collected in place carry the losses before them too.
+    deliver(
+        None,
+        DropCounts {
+            newest: 6,
+            ..DropCounts::default()
+        },
+        0,
+        500,
+    );
+    drop(sink);
+    for format in [Format::Chrome, Format::Perfetto] {
+        let (summary, out) = run(&path, format);
+        assert_eq!((summary.losses, summary.events_lost), (3, 15), "{format:?}");
+        assert_eq!((summary.version, summary.trailer), (2, None));
+        let (events, _) = match format {
+            Format::Chrome => chrome_events(&out),
+            Format::Perfetto => perfetto_events(&out),
+        };
+        let losses: Vec<(&str, &str)> = events
+            .iter()
+            .filter_map(|e| {
+                let name = e.name.as_deref()?;
+                name.contains("lost")
+                    .then(|| (name, e.args["cause"].as_str()))
+            })
+            .collect();
+        assert_eq!(
+            losses,
+            [
+                (
+                    "5 events lost: drop-oldest 2, sink 3",
+                    "drop-oldest 2, sink 3"
+                ),
+                ("4 events lost: sink", "sink"),
+                ("6 events lost: drop-newest", "drop-newest"),
+            ],
+            "{format:?}"
+        );
     }
 }

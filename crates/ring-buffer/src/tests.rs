@@ -120,10 +120,19 @@ fn ring__reset_after_many_laps__then_empty_and_reusable() {
         ring.set_header(RingHeader {
             sequence: lap,
             flags: RingFlags::MARKED,
-            lost_events: lap / 2,
+            first_event: lap * 5,
+            dropped_newest_before: lap / 2,
+            discarded_before: lap / 3,
         });
         assert_eq!(ring.header().sequence, lap);
-        assert_eq!(ring.header().lost_events, lap / 2);
+        assert_eq!(
+            (
+                ring.header().first_event,
+                ring.header().dropped_newest_before
+            ),
+            (lap * 5, lap / 2)
+        );
+        assert_eq!(ring.header().discarded_before, lap / 3);
         ring.reset();
         assert!(ring.is_empty());
         assert_eq!(ring.unread(), 0);

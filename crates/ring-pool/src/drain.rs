@@ -1,9 +1,9 @@
 //! The drain handle: taking submitted rings, and collecting the producer's active ring
 //! in place.
 
-use crate::config::LaneMode;
 use crate::lane::Lane;
-use crate::pin::Pin;
+use crate::ledger::Gap;
+use crate::pin::{Pin, end_pin};
 use crate::sync::{Ordering, Place};
 use crate::taken::TakenRing;
 
@@ -42,20 +42,19 @@ impl<'l, T: Copy> LaneDrain<'l, T> {
     /// Reads the committed, not yet collected records of the producer's active ring in
     /// place, without waiting for the ring to fill: how records of a quiet or exiting
     /// thread reach the sink. Returns `f`'s result, or `None` when there was nothing to
-    /// pin (a flight-recorder lane, a closed lane, the producer swapping rings at that
-    /// instant, or older submitted rings still to [`take`](Self::take) first, which keeps
-    /// records in order).
+    /// pin (a closed lane, the producer swapping rings at that instant, a flight
+    /// recorder's window that is not kept, or older submitted rings still to
+    /// [`take`](Self::take) first, which keeps records in order) or nothing new to
+    /// collect; `f` is called only with records.
     ///
-    /// The records passed to `f` count as delivered when `f` returns `Ok`, and as lost
-    /// to the sink when it returns `Err` or panics.
+    /// `f` also gets the [`Gap`] before the records: what the lane lost since its
+    /// previous delivery. The records count as delivered when `f` returns `Ok`, and as
+    /// lost to the sink when it returns `Err` or panics.
     pub fn collect_active<R, E>(
         &mut self,
-        f: impl FnOnce(&[T]) -> Result<R, E>,
+        f: impl FnOnce(&[T], Gap) -> Result<R, E>,
     ) -> Option<Result<R, E>> {
         let lane = self.lane;
-        if lane.config.mode != LaneMode::SubmitAll {
-            return None;
-        }
         // Relaxed: the compare-and-swap below validates the value.
         let word = lane.active.load(Ordering::Relaxed);
         let index = word.ring()?;
@@ -67,6 +66,14 @@ impl<'l, T: Copy> LaneDrain<'l, T> {
         lane.active
             .compare_exchange(word, pinned, Ordering::AcqRel, Ordering::Relaxed)
             .ok()?;
+        // A flight recorder's unkept window may be held and reset by the producer's next
+        // swaps without a look at this pin: touch nothing of it (this check comes before
+        // any read of the ring or its start). A kept window is submitted, never held.
+        // mutant: ring_pool.collect_kept_only
+        if lane.is_flight_recorder() && !lane.producer.windows.is_kept(index) {
+            end_pin(lane, pinned, index, epoch);
+            return None;
+        }
         let buffer = &lane.rings[index as usize];
         // SAFETY: the drain is the ring's only reader; the pin keeps the producer from
         // resetting it until the guard below ends the pin.
@@ -87,7 +94,18 @@ impl<'l, T: Copy> LaneDrain<'l, T> {
             drop(pin); // ends the pin, covering no records
             return None;
         }
-        Some(pin.hand_over(f))
+        pin.hand_over(f)
+    }
+
+    /// The lane's counters as a stopping drain reports them: as [`Lane::snapshot`],
+    /// except that a flight recorder's unkept windows (the held window, and the active
+    /// one when it holds no mark) count as discarded, since no mark can send them to the
+    /// drain any more. With the final passes done (every submitted ring taken, a kept
+    /// active window collected in place) and the producer quiescent, nothing is left in
+    /// flight.
+    #[must_use]
+    pub fn final_snapshot(&self) -> ada_metrics::LaneSnapshot {
+        self.lane.final_snapshot()
     }
 }
 

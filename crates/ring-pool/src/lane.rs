@@ -5,10 +5,12 @@ use crate::active_word::{ActiveWord, AtomicActiveWord, AtomicPinEpoch, PinEpoch}
 use crate::config::{LaneConfig, LaneConfigError, MAX_RINGS};
 use crate::counters::{DrainCounters, ProducerCounters, lane_snapshot};
 use crate::drain::LaneDrain;
+use crate::ledger::{Ledger, RingStart};
 use crate::producer::LaneProducer;
 use crate::submit::SubmitQueue;
 use crate::swap::ProducerState;
 use crate::sync::{Ordering, PlaceTracker, UnsafeCell};
+use crate::window::Windows;
 use ada_metrics::LaneSnapshot;
 use ada_ring_buffer::RingBuffer;
 use ada_spsc::Queue;
@@ -52,6 +54,10 @@ use crossbeam_utils::CachePadded;
 pub struct Lane<T> {
     pub(crate) config: LaneConfig,
     pub(crate) rings: Box<[RingBuffer<'static, T>]>,
+    /// Per ring, where it starts in the lane's stream of events: written by the producer
+    /// before it makes the ring active, read by the producer when it submits the ring and
+    /// by a drain that pinned it (`ledger.rs`).
+    starts: Box<[UnsafeCell<RingStart>]>,
     pub(crate) submit: SubmitQueue,
     pub(crate) free: Queue<'static, u32>,
     /// The active ring's index, plus the drain's pin bit and pin epoch. The producer
@@ -64,14 +70,18 @@ pub struct Lane<T> {
 }
 
 // SAFETY: the producer state cell is touched only through a `LaneProducer`, of which the
-// `producer()` contract allows one at a time; everything else is atomics, rings and
-// queues that are `Sync` under the lane's protocol.
+// `producer()` contract allows one at a time, and the drain's ledger only through a
+// `LaneDrain` (one at a time, the `drain()` contract); a ring's start is written only
+// while no drain can read it (`set_start`); everything else is atomics, rings and queues
+// that are `Sync` under the lane's protocol.
 unsafe impl<T: Send> Sync for Lane<T> {}
 
 /// Written by the producer only.
 pub(crate) struct ProducerSide {
     pub(crate) state: UnsafeCell<ProducerState>,
     pub(crate) counters: ProducerCounters,
+    /// A flight recorder's windows, as the drain's final passes need them (`window.rs`).
+    pub(crate) windows: Windows,
 }
 
 /// Written by the drain only.
@@ -79,6 +89,8 @@ pub(crate) struct DrainSide {
     /// Epoch of the drain's last finished pin.
     pub(crate) pins_ended: AtomicPinEpoch,
     pub(crate) counters: DrainCounters,
+    /// How far the drain has delivered, for each delivery's gap.
+    ledger: UnsafeCell<Ledger>,
 }
 
 impl<T: Copy> Lane<T> {
@@ -106,16 +118,21 @@ impl<T: Copy> Lane<T> {
         Ok(Self {
             config,
             rings,
+            starts: (0..config.rings)
+                .map(|_| UnsafeCell::new(RingStart::default()))
+                .collect(),
             submit: SubmitQueue::new(config.rings),
             free,
             active: CachePadded::new(AtomicActiveWord::new(ActiveWord::unpinned(0))),
             producer: CachePadded::new(ProducerSide {
                 state: UnsafeCell::new(ProducerState::new(Self::spare_rings(&config))),
                 counters: ProducerCounters::default(),
+                windows: Windows::new(),
             }),
             drain: CachePadded::new(DrainSide {
                 pins_ended: AtomicPinEpoch::new(PinEpoch::NONE_ENDED),
                 counters: DrainCounters::default(),
+                ledger: UnsafeCell::new(Ledger::default()),
             }),
             places: PlaceTracker::new(config.rings),
         })
@@ -134,8 +151,8 @@ impl<T: Copy> Lane<T> {
         &self.config
     }
 
-    /// Bytes this lane occupies: the lane itself, its rings' records and headers, and
-    /// both queues' slots.
+    /// Bytes this lane occupies: the lane itself, its rings' records, headers and
+    /// starts, and both queues' slots.
     #[must_use]
     pub fn memory_bytes(&self) -> usize {
         Self::memory_bytes_for(&self.config)
@@ -148,6 +165,7 @@ impl<T: Copy> Lane<T> {
         size_of::<Self>()
             + config.rings
                 * (size_of::<RingBuffer<'static, T>>()
+                    + size_of::<UnsafeCell<RingStart>>()
                     + config.ring_records * size_of::<T>()
                     + 2 * size_of::<u32>())
     }
@@ -231,6 +249,12 @@ impl<T: Copy> Lane<T> {
             // SAFETY: the caller owns the lane and every ring in it.
             unsafe { ring.reset_unchecked() };
         }
+        for start in &self.starts[..] {
+            // SAFETY: as above.
+            start.with_mut(|slot| unsafe { *slot = RingStart::default() });
+        }
+        // SAFETY: as above; the next drain starts from position 0.
+        unsafe { self.ledger(|ledger| *ledger = Ledger::default()) };
         self.submit.reset();
         // SAFETY: no handle of the free queue is in use (the caller's contract).
         unsafe { self.free.reset_unchecked() };
@@ -247,7 +271,42 @@ impl<T: Copy> Lane<T> {
             .state
             .with_mut(|state| unsafe { *state = ProducerState::new(spare) });
         self.producer.counters.reset();
+        self.producer.windows.reset();
         self.drain.counters.reset();
+    }
+
+    /// Stamps where `ring` starts in the lane.
+    ///
+    /// # Safety
+    /// The caller is the producer (or owns the lane), `ring` is in its hands, and no
+    /// drain's pin on it is open (`start` is read under a pin).
+    pub(crate) unsafe fn set_start(&self, ring: u32, start: RingStart) {
+        // SAFETY: no concurrent access (the caller's contract).
+        self.starts[ring as usize].with_mut(|slot| unsafe { *slot = start });
+    }
+
+    /// Where `ring` starts in the lane.
+    ///
+    /// # Safety
+    /// No [`set_start`](Self::set_start) of `ring` runs concurrently, and the last one
+    /// happens-before this call: the caller is the producer, or the drain holding a pin
+    /// on `ring` (the pin's Acquire pairs with the swap that made the ring active).
+    pub(crate) unsafe fn start(&self, ring: u32) -> RingStart {
+        // SAFETY: no concurrent writer (the caller's contract).
+        self.starts[ring as usize].with(|slot| unsafe { *slot })
+    }
+
+    /// Runs `f` on the drain's ledger.
+    ///
+    /// # Safety
+    /// The caller is the lane's only drain (a `LaneDrain`, or something it owns), or owns
+    /// the lane.
+    pub(crate) unsafe fn ledger<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> R {
+        // SAFETY: only the drain touches the ledger (the caller's contract), one call at
+        // a time (`f` cannot reach the ledger again).
+        self.drain
+            .ledger
+            .with_mut(|ledger| f(unsafe { &mut *ledger }))
     }
 
     /// Rings waiting in the submit queue now.

@@ -5,13 +5,15 @@
 //! - **Write**: [`LaneProducer::write`] appends to the active ring (one release store).
 //! - **Swap**: when the ring is full, the producer takes an empty ring (its spares, then
 //!   the free queue), makes it active, and submits the full one with a header: a per-lane
-//!   sequence number, flags, and the events lost since the previous submitted ring. Every
+//!   sequence number, flags, and the ring's position in the lane's stream of events. Every
 //!   producer operation that submits says so ([`Submission`], [`FlushOutcome`]), so the
 //!   caller knows when to wake a drain that may be parked.
 //! - **Exhaustion**: with no empty ring, [`ExhaustionPolicy::DropOldest`] takes back the
 //!   oldest ring the drain has not claimed (a compare-and-swap on the submit queue's head
 //!   that the drain uses too: a claimed ring is never taken back), and
-//!   [`ExhaustionPolicy::DropNewest`] discards arriving events. Every loss is counted.
+//!   [`ExhaustionPolicy::DropNewest`] discards arriving events. Every loss is counted,
+//!   and every delivery says exactly what its lane lost just before it, by cause
+//!   ([`Gap`]: worked out by the drain from the rings' positions).
 //! - **Drain**: [`LaneDrain::take`] claims the oldest submitted ring; delivering it puts
 //!   it back in the free queue. [`LaneDrain::collect_active`] reads a quiet producer's
 //!   committed records in place, under a pin the producer respects.
@@ -36,6 +38,7 @@ mod config;
 mod counters;
 mod drain;
 mod lane;
+mod ledger;
 mod outcome;
 mod pin;
 mod producer;
@@ -43,12 +46,14 @@ mod submit;
 mod swap;
 mod sync;
 mod taken;
+mod window;
 
 pub use ada_metrics::{DropCounts, LaneSnapshot};
 pub use ada_ring_buffer::{RingFlags, RingHeader};
 pub use config::{ExhaustionPolicy, LaneConfig, LaneConfigError, LaneMode, MAX_RINGS, MarkError};
 pub use drain::LaneDrain;
 pub use lane::Lane;
+pub use ledger::Gap;
 pub use outcome::{FlushOutcome, Submission};
 pub use producer::LaneProducer;
 pub use taken::TakenRing;

@@ -1,10 +1,13 @@
 //! loom models of the lane protocol: swap vs recycle, drop-oldest reclaim vs the drain's
-//! claim (the race the original C system got wrong), and in-place collection of a partly
-//! filled ring vs a concurrent write and swap.
+//! claim (the race the original C system got wrong), in-place collection of a partly
+//! filled ring vs a concurrent write and swap, and exhaustion under drop-oldest vs takes
+//! and collections (every loss reported once, just before the right delivery).
 //!
 //! Every model runs producer and drain on spawned threads, checks ring ownership on every
 //! move (the place tracker panics when a ring moves from a place it is not in), checks
-//! order and exact conservation, and checks that loom explored the outcomes that matter
+//! order, exact conservation, and each delivery's gap against the hole before its first
+//! record (records are their lane positions), and checks that loom explored the outcomes
+//! that matter
 //! (loom 0.7 can stop after one iteration when a thread begins with an atomic load:
 //! tokio-rs/loom#392). Ring records and headers are loom-tracked cells, so an ordering
 //! too weak to order a reset or a record read is reported as a data race.
@@ -18,8 +21,39 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::vec::Vec;
 
-/// One execution's result: the delivered records, events lost, rings dropped.
-type Outcome = (Vec<u64>, u64, u64, u64);
+/// One execution's result: the delivered records, events lost, rings dropped, records
+/// collected in place, and what the deliveries' gaps reported (oldest, newest).
+type Outcome = (Vec<u64>, u64, u64, u64, (u64, u64));
+
+/// Checks each delivery's gap against the hole before its first record, and that the
+/// gaps plus what is missing after the last delivery are the lane's losses; returns the
+/// gaps' sums (oldest, newest).
+fn check_gaps(deliveries: &[(Vec<u64>, Gap)], events: u64, snapshot: &LaneSnapshot) -> (u64, u64) {
+    let (mut next, mut oldest, mut newest) = (0, 0, 0);
+    for (records, gap) in deliveries {
+        let hole = records.first().map_or(0, |first| first - next);
+        assert_eq!(
+            gap.lost.total(),
+            hole,
+            "gap before {records:?}: {deliveries:?}"
+        );
+        assert_eq!((gap.lost.sink, gap.discarded), (0, 0));
+        next += hole + records.len() as u64;
+        oldest += gap.lost.oldest;
+        newest += gap.lost.newest;
+    }
+    let dropped = snapshot.dropped;
+    assert_eq!(
+        oldest + newest + (events - next),
+        dropped.total(),
+        "{deliveries:?}"
+    );
+    assert!(
+        oldest <= dropped.oldest && newest <= dropped.newest,
+        "{deliveries:?}"
+    );
+    (oldest, newest)
+}
 
 /// Runs `events` writes (then `close`) against a drain that first makes `collects`
 /// rounds of (collect the active ring in place, take one ring), then takes rings until
@@ -65,16 +99,16 @@ fn model(
             drain_started.fetch_add(1, Ordering::Relaxed);
             // SAFETY: the only drain.
             let mut drain = unsafe { drain_lane.drain() };
-            let mut seen = Vec::new();
+            let mut deliveries = Vec::new();
             let mut collected = 0;
             for _ in 0..collects {
-                drain.collect_active(|records| {
-                    seen.extend_from_slice(records);
+                drain.collect_active(|records, gap| {
+                    deliveries.push((records.to_vec(), gap));
                     collected += records.len() as u64;
                     Ok::<(), ()>(())
                 });
                 if let Some(ring) = drain.take() {
-                    seen.extend_from_slice(ring.records());
+                    deliveries.push((ring.records().to_vec(), ring.gap()));
                     ring.deliver();
                 }
             }
@@ -82,18 +116,20 @@ fn model(
                 let done = closed.load(Ordering::Acquire);
                 match drain.take() {
                     Some(ring) => {
-                        seen.extend_from_slice(ring.records());
+                        deliveries.push((ring.records().to_vec(), ring.gap()));
                         ring.deliver();
                     }
                     None if done => break,
                     None => thread::yield_now(),
                 }
             }
-            (seen, collected)
+            (deliveries, collected)
         });
         producer.join().unwrap();
-        let (seen, collected) = drain.join().unwrap();
+        let (deliveries, collected) = drain.join().unwrap();
         let snapshot = lane.snapshot();
+        let gaps = check_gaps(&deliveries, events, &snapshot);
+        let seen: Vec<u64> = deliveries.into_iter().flat_map(|(r, _)| r).collect();
         assert!(
             seen.windows(2).all(|pair| pair[0] < pair[1]),
             "order: {seen:?}"
@@ -106,6 +142,7 @@ fn model(
             snapshot.events_lost(),
             snapshot.rings_dropped,
             collected,
+            gaps,
         ));
     });
     outcomes.lock().unwrap().clone()
@@ -128,11 +165,11 @@ fn loom__swap_vs_recycle__then_every_record_once_in_order() {
     assert!(
         outcomes
             .iter()
-            .any(|(seen, lost, rings, _)| *seen == [0, 1, 2] && *lost == 0 && *rings == 0),
+            .any(|(seen, lost, rings, _, _)| *seen == [0, 1, 2] && *lost == 0 && *rings == 0),
         "recycled in time: {outcomes:?}"
     );
     assert!(
-        outcomes.iter().any(|(_, lost, _, _)| *lost > 0),
+        outcomes.iter().any(|(_, lost, _, _, _)| *lost > 0),
         "explored a lost write: {outcomes:?}"
     );
 }
@@ -145,20 +182,20 @@ fn loom__drop_oldest_reclaim_vs_drain_claim__then_one_owner() {
     assert!(
         outcomes
             .iter()
-            .any(|(seen, lost, rings, _)| *seen == [0, 1, 2] && *lost == 0 && *rings == 0),
+            .any(|(seen, lost, rings, _, _)| *seen == [0, 1, 2] && *lost == 0 && *rings == 0),
         "drain won: {outcomes:?}"
     );
     assert!(
         outcomes
             .iter()
-            .any(|(seen, lost, rings, _)| *rings == 1 && *lost == 1 && !seen.contains(&0)),
+            .any(|(seen, lost, rings, _, _)| *rings == 1 && *lost == 1 && !seen.contains(&0)),
         "producer won: {outcomes:?}"
     );
     // Without scheduling points loom explores the drain loading a head the producer's
     // take-back advanced together with a stale tail (the bug it found in the claim).
     let outcomes = model(config(2, 1, ExhaustionPolicy::DropOldest), 3, 0, 3, false);
     assert!(
-        outcomes.iter().any(|(_, _, rings, _)| *rings == 1),
+        outcomes.iter().any(|(_, _, rings, _, _)| *rings == 1),
         "{outcomes:?}"
     );
 }
@@ -169,7 +206,9 @@ fn loom__collect_partial_vs_write_and_swap__then_no_race_no_duplicate() {
     // keeps writing, swaps, and may take back the pinned ring under DropOldest.
     let outcomes = model(config(2, 2, ExhaustionPolicy::DropOldest), 5, 1, 2, true);
     assert!(
-        outcomes.iter().any(|(_, _, _, collected)| *collected > 0),
+        outcomes
+            .iter()
+            .any(|(_, _, _, collected, _)| *collected > 0),
         "explored a collection in place: {outcomes:?}"
     );
 }
@@ -185,7 +224,45 @@ fn loom__reclaim_of_a_pinned_ring__then_waits_for_the_pin_to_end() {
     assert!(
         outcomes
             .iter()
-            .any(|(_, lost, rings, collected)| *collected > 0 && *rings == 1 && *lost == 0),
+            .any(|(_, lost, rings, collected, _)| *collected > 0 && *rings == 1 && *lost == 0),
         "explored a take-back after the pin ended: {outcomes:?}"
     );
+}
+
+#[test]
+fn loom__exhaustion_under_drop_oldest_vs_take_and_collect__then_each_loss_reported_once_in_place() {
+    // Two two-record rings and six records: the producer runs out of rings and takes
+    // back the oldest queued one (possibly partly collected in place; when the drain
+    // still pins it, it drops the newest record instead) while the drain collects the
+    // active ring in place and takes rings. In every execution (`check_gaps`) every event
+    // is delivered or lost exactly once, and each loss is reported, with its cause, by
+    // the delivery right after it, or is missing after the last one.
+    let outcomes = model(config(2, 2, ExhaustionPolicy::DropOldest), 6, 2, 2, false);
+    let explored = |what: &str, found: &dyn Fn(&Outcome) -> bool| {
+        assert!(outcomes.iter().any(found), "explored {what}: {outcomes:?}");
+    };
+    explored(
+        "a take-back of a partly collected ring, its rest reported by the next delivery",
+        &|(_, _, rings, collected, (oldest, _))| {
+            *collected > 0 && *oldest > 0 && *oldest < 2 * *rings
+        },
+    );
+    explored("both causes reported in one execution", &|(
+        _,
+        _,
+        _,
+        _,
+        (oldest, newest),
+    )| {
+        *oldest > 0 && *newest > 0
+    });
+    explored("a loss after the last delivery", &|(
+        _,
+        lost,
+        _,
+        _,
+        (oldest, newest),
+    )| {
+        *lost > oldest + newest
+    });
 }

@@ -93,7 +93,10 @@ impl<'l, T: Copy> LaneProducer<'l, T> {
         let counters = &self.lane.producer.counters;
         counters.events_written.add(events);
         counters.dropped_newest.add(events);
-        self.with_state(|_, state, _| state.pending_lost += events);
+        self.with_state(|_, state, _| {
+            state.emitted.events += events;
+            state.emitted.dropped_newest += events;
+        });
     }
 
     /// Submits the partly filled active ring now (flagged `PARTIAL`), so a thread that

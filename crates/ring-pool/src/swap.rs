@@ -5,6 +5,7 @@
 use crate::active_word::{ActiveWord, PinnedRing};
 use crate::config::{ExhaustionPolicy, LaneMode, MAX_RINGS};
 use crate::lane::Lane;
+use crate::ledger::Emitted;
 use crate::outcome::Submission;
 use crate::sync::{Ordering, Place};
 use ada_ring_buffer::{RingFlags, RingHeader, RingWriter};
@@ -16,8 +17,9 @@ pub(crate) struct ProducerState {
     active: u32,
     /// Sequence number of the next submitted ring.
     next_sequence: u64,
-    /// Events lost since the last submitted ring, for that ring's header.
-    pub(crate) pending_lost: u64,
+    /// The lane's running totals: where the next active ring starts, events dropped on
+    /// arrival and events discarded so far (the stamps and headers are made of them).
+    pub(crate) emitted: Emitted,
     /// Empty rings in the producer's hands.
     spare: ArrayVec<u32, MAX_RINGS>,
     /// Flight recorder: the previous, full, unmarked window, kept as context.
@@ -38,7 +40,7 @@ impl ProducerState {
         Self {
             active: 0,
             next_sequence: 0,
-            pending_lost: 0,
+            emitted: Emitted::default(),
             spare,
             held: None,
             window_marked: false,
@@ -121,9 +123,11 @@ impl<T: Copy> Lane<T> {
         if !keep && let Some(previous) = state.held.take() {
             // Flight recorder, unmarked full window: the older held window is
             // discarded and becomes the active ring; the full one is held.
-            self.discard(previous);
+            self.producer.windows.set_held(0);
+            self.discard(state, previous);
             self.activate(state, writer, previous);
             state.held = Some(outgoing);
+            self.publish_held(outgoing);
             return Rotation::Held;
         }
         let next = match reason {
@@ -136,6 +140,9 @@ impl<T: Copy> Lane<T> {
         // Submit before activating: a drain that pins the next ring then sees, in the
         // submit queue, every ring older than it (see `LaneDrain::collect_active`).
         let rotation = if keep {
+            // A kept window follows no held one (marking submits the held window), so
+            // every window before it is settled: `submit` counts its discards now.
+            debug_assert!(state.held.is_none(), "a held window before a kept one");
             let mut flags = RingFlags::empty();
             flags.set(RingFlags::PARTIAL, reason == RotateReason::Flush);
             flags.set(RingFlags::MARKED, marked);
@@ -146,6 +153,9 @@ impl<T: Copy> Lane<T> {
             Rotation::Held
         };
         self.activate(state, writer, next);
+        if rotation == Rotation::Held {
+            self.publish_held(outgoing);
+        }
         rotation
     }
 
@@ -196,7 +206,8 @@ impl<T: Copy> Lane<T> {
         let counters = &self.producer.counters;
         counters.dropped_oldest.add(lost);
         counters.rings_dropped.add(1);
-        state.pending_lost += lost;
+        // Not stamped anywhere: the drain finds these events missing between the
+        // positions of its deliveries (`ledger.rs`).
         // SAFETY: the claim made the ring ours, and no pin on it is open.
         unsafe { buffer.reset_unchecked() };
         Some(ring)
@@ -212,10 +223,22 @@ impl<T: Copy> Lane<T> {
         let counters = &self.producer.counters;
         counters.events_written.add(writer.len() as u64);
         counters.swaps.add(1);
+        state.emitted.events += writer.len() as u64;
         state.active = next;
         state.window_marked = false;
-        // AcqRel: Release publishes the reset of `next` to a drain that pins it; Acquire
-        // makes a pin of the outgoing ring (and the end of every earlier pin) visible.
+        // SAFETY: `next` is the producer's and not pinned: a drain reads a ring's start
+        // only under a pin, which has ended before the ring came back (through the free
+        // queue, or a take-back that waited for it); the swap below publishes the stamp.
+        // A flight recorder's held window, reused here, may still carry a pin the drain
+        // took while it was active and unmarked, but under it the drain reads nothing
+        // until it sees the window kept (`window.rs`), which only a `kept` store after
+        // this stamp (Release) can tell it.
+        unsafe { self.set_start(next, state.emitted.start()) };
+        // Before the swap, so a drain that pins `next` reads this activation's value.
+        self.publish_kept(next, state.mark_depth > 0);
+        // AcqRel: Release publishes the reset of `next`, and its start, to a drain that
+        // pins it; Acquire makes a pin of the outgoing ring (and the end of every earlier
+        // pin) visible.
         // mutant: ring_pool.activate_swap
         let previous = self
             .active
@@ -228,14 +251,19 @@ impl<T: Copy> Lane<T> {
         *writer = unsafe { self.rings[next as usize].writer() };
     }
 
-    /// Hands `ring` to the drain with the next sequence number and the pending loss.
-    fn submit(&self, state: &mut ProducerState, ring: u32, mut flags: RingFlags) {
-        let lost = core::mem::take(&mut state.pending_lost);
-        flags.set(RingFlags::LOSS_BEFORE, lost > 0);
+    /// Hands `ring` to the drain with the next sequence number and its place in the
+    /// lane: its start, stamped when it became active, and the events discarded before
+    /// it (counted now: a held window before it may have been discarded since then, and
+    /// none before it is left to discard, see `ledger.rs`).
+    fn submit(&self, state: &mut ProducerState, ring: u32, flags: RingFlags) {
+        // SAFETY: the producer is the only writer of starts, and this is the producer.
+        let start = unsafe { self.start(ring) };
         let header = RingHeader {
             sequence: state.next_sequence,
             flags,
-            lost_events: lost,
+            first_event: start.first_event,
+            dropped_newest_before: start.dropped_newest_before,
+            discarded_before: state.emitted.discarded,
         };
         state.next_sequence += 1;
         // SAFETY: the ring is the producer's; the drain reads the header only after it
@@ -249,13 +277,16 @@ impl<T: Copy> Lane<T> {
     }
 
     /// Recycles a producer-held flight-recorder window without submitting it.
-    fn discard(&self, ring: u32) {
+    fn discard(&self, state: &mut ProducerState, ring: u32) {
         let buffer = &self.rings[ring as usize];
         let counters = &self.producer.counters;
         counters.windows_discarded.add(1);
         counters.events_discarded.add(buffer.len() as u64);
-        // SAFETY: held windows are the producer's and never pinned (the drain pins only
-        // `SubmitAll` lanes' active rings).
+        state.emitted.discarded += buffer.len() as u64;
+        // SAFETY: discarded windows are the producer's, and the drain never reads them:
+        // it may pin an unmarked window while it is active, but reads a flight
+        // recorder's pinned ring only when its window is kept (`window.rs`), and a kept
+        // window is submitted, never held or discarded.
         unsafe { buffer.reset_unchecked() };
     }
 
@@ -263,12 +294,14 @@ impl<T: Copy> Lane<T> {
     pub(crate) fn mark(&self, state: &mut ProducerState) -> Submission {
         let submission = match state.held.take() {
             Some(previous) => {
+                self.producer.windows.set_held(0);
                 self.submit(state, previous, RingFlags::CONTEXT);
                 Submission::Submitted
             }
             None => Submission::NothingSubmitted,
         };
         state.window_marked = true;
+        self.publish_kept(state.active, true);
         submission
     }
 
@@ -284,8 +317,10 @@ impl<T: Copy> Lane<T> {
         let marked = state.window_marked || state.mark_depth > 0;
         let counters = &self.producer.counters;
         counters.events_written.add(active_len as u64);
+        state.emitted.events += active_len as u64;
         if let Some(previous) = state.held.take() {
-            self.discard(previous);
+            self.producer.windows.set_held(0);
+            self.discard(state, previous);
             state.spare.push(previous);
         }
         // As in `rotate`: submit, then retire the active word.
@@ -295,7 +330,7 @@ impl<T: Copy> Lane<T> {
             self.submit(state, active, flags);
         } else {
             if active_len > 0 {
-                self.discard(active);
+                self.discard(state, active);
             }
             state.spare.push(active);
         }

@@ -47,6 +47,13 @@ impl Counter {
         }
     }
 
+    /// Sets the counter to `n` (a gauge). Owner only.
+    #[inline(always)]
+    pub(crate) fn set(&self, n: u64) {
+        #[allow(clippy::cast_possible_truncation)]
+        self.0.store(n as _, core::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Sets the counter back to zero, for a lane being reused. Exclusive access only.
     pub(crate) fn reset(&self) {
         self.0.store(0, core::sync::atomic::Ordering::Relaxed);

@@ -2,8 +2,9 @@
 //! to the producer through the free queue.
 
 use crate::drain::{LaneDrain, Settlement};
+use crate::ledger::{At, Gap};
 use crate::sync::Place;
-use ada_ring_buffer::RingHeader;
+use ada_ring_buffer::{RingFlags, RingHeader};
 
 /// A submitted ring in the drain's hands. Deliver it ([`deliver`](Self::deliver)) once
 /// the sink has its records, or [`fail`](Self::fail) it when the sink failed; dropping it
@@ -12,15 +13,33 @@ pub struct TakenRing<'d, 'l, T: Copy> {
     drain: &'d mut LaneDrain<'l, T>,
     index: u32,
     header: RingHeader,
+    gap: Gap,
 }
 
 impl<'d, 'l, T: Copy> TakenRing<'d, 'l, T> {
-    /// Ring `index`, which the drain has just claimed, with its header.
-    pub(crate) fn new(drain: &'d mut LaneDrain<'l, T>, index: u32, header: RingHeader) -> Self {
+    /// Ring `index`, which the drain has just claimed, with the header the producer
+    /// wrote: opens the delivery in the drain's ledger, which gives the gap before it.
+    pub(crate) fn new(drain: &'d mut LaneDrain<'l, T>, index: u32, mut header: RingHeader) -> Self {
+        let lane = drain.lane;
+        let buffer = &lane.rings[index as usize];
+        let unread = buffer.unread();
+        // Records collected in place before the ring was submitted come first.
+        let collected = (buffer.len() - unread) as u64;
+        let at = At {
+            event: header.first_event + collected,
+            dropped_newest_before: header.dropped_newest_before,
+            discarded_before: header.discarded_before,
+        };
+        // SAFETY: a `TakenRing` borrows the lane's only drain.
+        let gap = unsafe { lane.ledger(|ledger| ledger.open(at, unread as u64)) };
+        header
+            .flags
+            .set(RingFlags::LOSS_BEFORE, gap.lost.total() > 0);
         Self {
             drain,
             index,
             header,
+            gap,
         }
     }
 
@@ -31,11 +50,18 @@ impl<'d, 'l, T: Copy> TakenRing<'d, 'l, T> {
         unsafe { self.drain.lane.rings[self.index as usize].reader() }.peek()
     }
 
-    /// Sequence number, flags (`MARKED`, `PARTIAL`, `CONTEXT`, `LOSS_BEFORE`) and the
-    /// events lost just before this ring.
+    /// Sequence number, flags (`MARKED`, `PARTIAL`, `CONTEXT`, and `LOSS_BEFORE` when
+    /// [`gap`](Self::gap) lost anything) and the ring's position in its lane.
     #[must_use]
     pub fn header(&self) -> RingHeader {
         self.header
+    }
+
+    /// What the lane lost or discarded between its previous delivery (a ring, or records
+    /// collected in place) and these records, by cause.
+    #[must_use]
+    pub fn gap(&self) -> Gap {
+        self.gap
     }
 
     /// Counts the records as delivered and recycles the ring.
@@ -63,7 +89,11 @@ impl<'d, 'l, T: Copy> TakenRing<'d, 'l, T> {
                 counters.events_delivered.add(records);
                 counters.rings_delivered.add(1);
             }
-            Settlement::Failed => counters.dropped_sink.add(records),
+            Settlement::Failed => {
+                counters.dropped_sink.add(records);
+                // SAFETY: a `TakenRing` borrows the lane's only drain.
+                unsafe { lane.ledger(|ledger| ledger.failed(records)) };
+            }
         }
         // SAFETY: the drain owns the ring (claimed, not yet pushed back).
         unsafe { buffer.reset_unchecked() };
@@ -86,6 +116,7 @@ impl<T: Copy> core::fmt::Debug for TakenRing<'_, '_, T> {
         f.debug_struct("TakenRing")
             .field("index", &self.index)
             .field("header", &self.header)
+            .field("gap", &self.gap)
             .finish()
     }
 }

@@ -28,11 +28,19 @@ fn recorder(rings: usize, ring_records: usize) -> Lane<u64> {
 
 /// Takes every submitted ring: (header, records) in order.
 fn take_all(lane: &Lane<u64>) -> Vec<(RingHeader, Vec<u64>)> {
+    take_all_with_gaps(lane)
+        .into_iter()
+        .map(|(header, records, _)| (header, records))
+        .collect()
+}
+
+/// Takes every submitted ring: (header, records, gap before it) in order.
+fn take_all_with_gaps(lane: &Lane<u64>) -> Vec<(RingHeader, Vec<u64>, Gap)> {
     // SAFETY: tests use one drain at a time.
     let mut drain = unsafe { lane.drain() };
     let mut out = Vec::new();
     while let Some(ring) = drain.take() {
-        out.push((ring.header(), ring.records().to_vec()));
+        out.push((ring.header(), ring.records().to_vec(), ring.gap()));
         ring.deliver();
     }
     out
@@ -150,15 +158,19 @@ fn exhaustion__no_rings__then_drops_oldest(#[case] rings: usize) {
         producer.write(event);
     }
     producer.close();
-    let rings_seen = take_all(&lane);
-    let delivered: Vec<u64> = rings_seen.iter().flat_map(|(_, r)| r.clone()).collect();
+    let rings_seen = take_all_with_gaps(&lane);
+    let delivered: Vec<u64> = rings_seen.iter().flat_map(|(_, r, _)| r.clone()).collect();
     assert_eq!(delivered, (2..total).collect::<Vec<_>>());
     assert_eq!(rings_seen[0].0.sequence, 1, "sequence 0 is the visible gap");
     let loss = rings_seen
         .iter()
-        .find(|(h, _)| h.flags.contains(RingFlags::LOSS_BEFORE))
+        .find(|(h, _, _)| h.flags.contains(RingFlags::LOSS_BEFORE))
         .unwrap();
-    assert_eq!(loss.0.lost_events, 2);
+    assert_eq!((loss.2.lost.oldest, loss.2.lost.total()), (2, 2));
+    assert_eq!(
+        loss.1[0], 2,
+        "the loss is reported just after the lost events"
+    );
     let snapshot = lane.snapshot();
     assert_eq!(snapshot.dropped.oldest, 2);
     assert_eq!(snapshot.rings_dropped, 1);
@@ -326,10 +338,14 @@ fn collect_active__quiet_producer__then_records_delivered_once() {
     // SAFETY: one drain.
     let mut drain = unsafe { lane.drain() };
     assert_eq!(
-        drain.collect_active(|r| Ok::<_, ()>(r.to_vec())),
+        drain.collect_active(|r, _| Ok::<_, ()>(r.to_vec())),
         Some(Ok(std::vec![1, 2, 3]))
     );
-    assert_eq!(drain.collect_active(|r| Ok::<_, ()>(r.len())), Some(Ok(0)));
+    assert_eq!(
+        drain.collect_active(|r, _| Ok::<_, ()>(r.len())),
+        None,
+        "nothing new to collect"
+    );
     producer.write_slice(&[4, 5, 6, 7, 8, 9]); // fills the ring (8) and starts another
     let ring = drain.take().unwrap();
     assert_eq!(ring.records(), [4, 5, 6, 7, 8]);
@@ -387,12 +403,14 @@ fn continuous_swaps__high_rate__then_stable() {
 }
 
 /// A producer thread and a drain thread that stalls now and then: every record carries
-/// its own number, so the drain checks order, and the totals check conservation and that
-/// every gap is accounted for.
+/// its own number (its position in the lane), so the drain checks order, and that each
+/// delivery's gap is exactly the hole before its first record; the totals check
+/// conservation, and that the gaps and what is missing after the last delivery add up
+/// to the lane's dropped counters.
 fn stress(policy: ExhaustionPolicy, events: u64, collect: bool) {
     let lane = lane(4, 64, policy);
     let closed = std::sync::atomic::AtomicBool::new(false);
-    let (missing, header_lost, sequence_gaps) = std::thread::scope(|s| {
+    let (gaps, after, sequence_gaps) = std::thread::scope(|s| {
         let (lane, closed) = (&lane, &closed);
         s.spawn(move || {
             let mut producer = producer(lane);
@@ -417,13 +435,24 @@ fn stress(policy: ExhaustionPolicy, events: u64, collect: bool) {
         });
         // SAFETY: this thread is the only drain.
         let mut drain = unsafe { lane.drain() };
-        let (mut expected, mut missing, mut header_lost, mut sequence_gaps) = (0_u64, 0, 0, 0);
+        let (mut expected, mut gaps, mut sequence_gaps) = (0_u64, DropCounts::default(), 0);
         let mut next_sequence = 0;
-        let check = |records: &[u64], expected: &mut u64, missing: &mut u64| {
+        let check = |records: &[u64], gap: Gap, expected: &mut u64, gaps: &mut DropCounts| {
+            let hole = records.first().map_or(0, |first| first - *expected);
+            assert_eq!(gap.lost.total(), hole, "gap before {records:?}: {gap:?}");
+            assert_eq!((gap.lost.sink, gap.discarded), (0, 0));
+            gaps.oldest += gap.lost.oldest;
+            gaps.newest += gap.lost.newest;
             for &record in records {
                 assert!(record >= *expected, "order: {record} after {expected}");
-                *missing += record - *expected;
                 *expected = record + 1;
+            }
+            if let [first, .., last] = records {
+                assert_eq!(
+                    last - first + 1,
+                    records.len() as u64,
+                    "a delivery has no hole"
+                );
             }
         };
         let mut round = 0_u64;
@@ -433,8 +462,8 @@ fn stress(policy: ExhaustionPolicy, events: u64, collect: bool) {
                 std::thread::sleep(std::time::Duration::from_micros(100)); // a stalled drain
             }
             if collect && round.is_multiple_of(3) {
-                drain.collect_active(|records| {
-                    check(records, &mut expected, &mut missing);
+                drain.collect_active(|records, gap| {
+                    check(records, gap, &mut expected, &mut gaps);
                     Ok::<(), ()>(())
                 });
             }
@@ -451,22 +480,27 @@ fn stress(policy: ExhaustionPolicy, events: u64, collect: bool) {
             assert!(header.sequence >= next_sequence, "ring order");
             sequence_gaps += header.sequence - next_sequence;
             next_sequence = header.sequence + 1;
-            header_lost += header.lost_events;
-            check(ring.records(), &mut expected, &mut missing);
+            assert_eq!(
+                header.flags.contains(RingFlags::LOSS_BEFORE),
+                ring.gap().lost.total() > 0
+            );
+            check(ring.records(), ring.gap(), &mut expected, &mut gaps);
             ring.deliver();
         }
-        missing += events - expected;
-        (missing, header_lost, sequence_gaps)
+        (gaps, events - expected, sequence_gaps)
     });
     let snapshot = lane.snapshot();
     assert_eq!(snapshot.events_written, events);
     assert!(snapshot.is_conserved(), "{snapshot:?}");
     assert_eq!(
-        missing,
+        gaps.total() + after,
         snapshot.dropped.total(),
-        "every missing record is counted"
+        "every missing record is counted, once"
     );
-    assert!(header_lost <= snapshot.dropped.total());
+    assert!(
+        gaps.oldest <= snapshot.dropped.oldest && gaps.newest <= snapshot.dropped.newest,
+        "{gaps:?} {snapshot:?}"
+    );
     assert_eq!(
         sequence_gaps, snapshot.rings_dropped,
         "every sequence gap is a dropped ring"
@@ -494,7 +528,7 @@ fn collect_active__sink_error__then_counted_as_sink_loss() {
     // SAFETY: one drain.
     let mut drain = unsafe { lane.drain() };
     assert_eq!(
-        drain.collect_active(|_| Err::<(), _>("refused")),
+        drain.collect_active(|_, _| Err::<(), _>("refused")),
         Some(Err("refused"))
     );
     producer.write(3);
@@ -555,4 +589,206 @@ fn submission__each_producer_operation__then_reported_exactly_when_a_ring_is_sub
     assert_eq!(producer.mark_push(), Ok(Submission::NothingSubmitted));
     take_all(&recorder); // frees a ring for the flush below
     assert_eq!(producer.mark_pop(), Ok(FlushOutcome::Submitted));
+}
+
+// Loss accounting: every delivery's gap is exactly what its lane lost just before it.
+
+/// Collects the active ring in place: (records, gap), `None` when nothing was collected.
+fn collect(drain: &mut LaneDrain<'_, u64>) -> Option<(Vec<u64>, Gap)> {
+    drain
+        .collect_active(|records, gap| Ok::<_, ()>((records.to_vec(), gap)))
+        .map(Result::unwrap)
+}
+
+fn lost(oldest: u64, newest: u64, sink: u64) -> Gap {
+    Gap {
+        lost: DropCounts {
+            oldest,
+            newest,
+            sink,
+        },
+        discarded: 0,
+    }
+}
+
+#[test]
+fn gap__drop_newest_loss__then_reported_on_the_ring_after_the_lost_events() {
+    let lane = lane(2, 2, ExhaustionPolicy::DropNewest);
+    let mut producer = producer(&lane);
+    // [0, 1] submitted, [2, 3] active and full, 4 and 5 dropped on arrival.
+    for event in 0..6 {
+        producer.write(event);
+    }
+    assert_eq!(take_all_with_gaps(&lane)[0].1, [0, 1]);
+    producer.write(6); // [2, 3] submitted, 6 starts the ring freed above
+    producer.close();
+    let rings = take_all_with_gaps(&lane);
+    assert_eq!(rings[0].1, [2, 3]);
+    assert_eq!(rings[0].2, Gap::default(), "nothing was lost before 2");
+    assert!(!rings[0].0.flags.contains(RingFlags::LOSS_BEFORE));
+    assert_eq!(rings[1].1, [6]);
+    assert_eq!(rings[1].2, lost(0, 2, 0), "4 and 5 were lost just before 6");
+    assert!(rings[1].0.flags.contains(RingFlags::LOSS_BEFORE));
+    assert_eq!(lane.snapshot().dropped.newest, 2);
+}
+
+#[test]
+fn gap__drop_oldest_takes_back_a_ring_that_follows_a_loss__then_the_loss_is_kept() {
+    // Three one-record rings and no drain: every write from the fourth on takes back
+    // the oldest queued ring, including rings that follow an earlier take-back.
+    let lane = lane(3, 1, ExhaustionPolicy::DropOldest);
+    let mut producer = producer(&lane);
+    for event in 0..6 {
+        producer.write(event);
+    }
+    producer.close();
+    let rings = take_all_with_gaps(&lane);
+    let seen: Vec<_> = rings.iter().map(|(_, r, gap)| (r.clone(), *gap)).collect();
+    assert_eq!(
+        seen,
+        [
+            (std::vec![3], lost(3, 0, 0)),
+            (std::vec![4], Gap::default()),
+            (std::vec![5], Gap::default()),
+        ],
+        "0, 1 and 2 were lost just before 3"
+    );
+    let snapshot = lane.snapshot();
+    assert_eq!((snapshot.dropped.oldest, snapshot.rings_dropped), (3, 3));
+}
+
+#[test]
+fn gap__collections_interleaved_with_take_backs__then_each_loss_once_where_it_happened() {
+    let lane = lane(3, 4, ExhaustionPolicy::DropOldest);
+    let mut producer = producer(&lane);
+    // SAFETY: one drain.
+    let mut drain = unsafe { lane.drain() };
+    let mut deliveries = Vec::new();
+    let take = |drain: &mut LaneDrain<'_, u64>, deliveries: &mut Vec<(Vec<u64>, Gap)>| {
+        let ring = drain.take().unwrap();
+        deliveries.push((ring.records().to_vec(), ring.gap()));
+        ring.deliver();
+    };
+    producer.write_slice(&[0, 1]);
+    deliveries.push(collect(&mut drain).unwrap()); // 0, 1 in place
+    // Ring A = [0..4] (2 and 3 not collected), B = [4..8], C = [8..12]; 12 takes A back.
+    producer.write_slice(&(2..13).collect::<Vec<_>>());
+    assert_eq!(collect(&mut drain), None, "older rings are queued");
+    take(&mut drain, &mut deliveries); // B: 2 and 3 lost before it
+    take(&mut drain, &mut deliveries); // C
+    deliveries.push(collect(&mut drain).unwrap()); // 12 in place, from A again
+    producer.write(13);
+    deliveries.push(collect(&mut drain).unwrap()); // 13
+    // A = [12..16] (14, 15 not collected), B = [16..20], C = [20..24]; 24 takes A back,
+    // 28 takes B back.
+    producer.write_slice(&(14..29).collect::<Vec<_>>());
+    take(&mut drain, &mut deliveries); // C: 14..20 lost before it
+    take(&mut drain, &mut deliveries); // A = [24..28]
+    deliveries.push(collect(&mut drain).unwrap()); // 28 in place, from B
+    producer.close();
+    let last = drain.take().unwrap();
+    assert!(last.records().is_empty(), "28 was collected in place");
+    assert_eq!(last.gap(), Gap::default());
+    last.deliver();
+    let expected: [(Vec<u64>, Gap); 8] = [
+        ((0..2).collect(), Gap::default()),
+        ((4..8).collect(), lost(2, 0, 0)),
+        ((8..12).collect(), Gap::default()),
+        (std::vec![12], Gap::default()),
+        (std::vec![13], Gap::default()),
+        ((20..24).collect(), lost(6, 0, 0)),
+        ((24..28).collect(), Gap::default()),
+        (std::vec![28], Gap::default()),
+    ];
+    assert_eq!(deliveries, expected);
+    let snapshot = lane.snapshot();
+    assert_eq!(snapshot.dropped.oldest, 8);
+    assert!(snapshot.is_conserved(), "{snapshot:?}");
+}
+
+#[test]
+fn gap__loss_before_an_in_place_collection__then_reported_by_the_collection() {
+    let lane = lane(2, 2, ExhaustionPolicy::DropNewest);
+    let mut producer = producer(&lane);
+    // SAFETY: one drain.
+    let mut drain = unsafe { lane.drain() };
+    // [0, 1] submitted, [2, 3] active and full, 4 and 5 dropped on arrival.
+    producer.write_slice(&(0..6).collect::<Vec<_>>());
+    drain.take().unwrap().deliver();
+    assert_eq!(collect(&mut drain), Some((std::vec![2, 3], Gap::default())));
+    producer.write(6); // [2, 3] submitted, 6 starts the freed ring
+    let empty = drain.take().unwrap();
+    assert!(
+        empty.records().is_empty(),
+        "2 and 3 were collected in place"
+    );
+    assert_eq!(
+        empty.gap(),
+        Gap::default(),
+        "nothing lost between 3 and this ring"
+    );
+    empty.deliver();
+    assert_eq!(
+        collect(&mut drain),
+        Some((std::vec![6], lost(0, 2, 0))),
+        "4 and 5 were lost just before 6"
+    );
+}
+
+#[test]
+fn gap__sink_fails_a_delivery__then_its_records_reported_with_cause_sink_on_the_next() {
+    let lane = lane(4, 2, ExhaustionPolicy::DropOldest);
+    let mut producer = producer(&lane);
+    // SAFETY: one drain.
+    let mut drain = unsafe { lane.drain() };
+    producer.write_slice(&[0, 1, 2, 3, 4]); // [0, 1], [2, 3] submitted, [4] active
+    drain.take().unwrap().fail();
+    let second = drain.take().unwrap();
+    assert_eq!(second.gap(), lost(0, 0, 2), "0 and 1 were lost to the sink");
+    assert!(second.header().flags.contains(RingFlags::LOSS_BEFORE));
+    drop(second); // dropping a taken ring fails it too
+    assert_eq!(
+        drain.collect_active(|_, gap| {
+            assert_eq!(gap, lost(0, 0, 2), "2 and 3 were lost to the sink");
+            Err::<(), _>("refused")
+        }),
+        Some(Err("refused"))
+    );
+    producer.write(5);
+    assert_eq!(
+        collect(&mut drain),
+        Some((std::vec![5], lost(0, 0, 1))),
+        "4 was lost to the sink"
+    );
+    assert_eq!(lane.snapshot().dropped.sink, 5);
+}
+
+#[test]
+fn gap__flight_recorder_discards__then_counted_as_discarded_before_the_next_window() {
+    let lane = recorder(3, 2);
+    let mut producer = producer(&lane);
+    // [0, 1] discarded, [2, 3] held, [4, 5] active and marked, then submitted.
+    producer.write_slice(&[0, 1, 2, 3, 4, 5]);
+    producer.mark();
+    producer.write(6);
+    let rings = take_all_with_gaps(&lane);
+    assert_eq!((&rings[0].1[..], rings[0].2.discarded), (&[2, 3][..], 2));
+    assert_eq!((&rings[1].1[..], rings[1].2), (&[4, 5][..], Gap::default()));
+    // [6, 7] held, then discarded after [8, 9] became active; [8, 9] discarded after
+    // [10, 11] became active; the mark sends [10, 11] as context.
+    producer.write_slice(&[7, 8, 9, 10, 11, 12]);
+    producer.mark();
+    producer.write_slice(&[13, 14]);
+    let rings = take_all_with_gaps(&lane);
+    assert_eq!(rings[0].1, [10, 11]);
+    assert_eq!(
+        rings[0].2.discarded, 4,
+        "6..10 were discarded just before 10"
+    );
+    assert_eq!(rings[0].2.lost.total(), 0, "discarded, not lost");
+    assert_eq!(
+        (&rings[1].1[..], rings[1].2),
+        (&[12, 13][..], Gap::default())
+    );
+    assert_eq!(lane.snapshot().events_discarded, 6);
 }

@@ -91,8 +91,10 @@
 //! is always conservative: it can only make the queue look fuller (producer) or emptier
 //! (consumer) than it is, which triggers a refresh. A handle made afresh
 //! ([`Queue::producer`]) starts from one Acquire load of the other side's position. The
-//! `&self` queries (`len`, `free_len`, `is_empty`, `is_full`) load the other side's
-//! position afresh (Acquire) and leave the cache alone.
+//! handles' `&self` queries (`len`, `free_len`, `is_empty`, `is_full`) load the other
+//! side's position afresh (Acquire) and leave the cache alone. [`Queue::len`], callable
+//! from any thread, loads `tail`, `head` and `tail` again (all Acquire), and retries
+//! until the two loads of `tail` agree: then the pair is a state the queue was in.
 //!
 //! # Taking back the oldest entry
 //! The ring pool's drop-oldest policy needs its producer to take back the oldest
@@ -119,7 +121,7 @@ pub use owned::{OwnedConsumer, OwnedProducer};
 use core::fmt;
 use core::mem::{MaybeUninit, size_of};
 use crossbeam_utils::CachePadded;
-use sync::{AtomicUsize, Ordering};
+use sync::{AtomicUsize, Ordering, spin_loop};
 
 /// A bounded SPSC queue of `T`.
 ///
@@ -264,16 +266,52 @@ impl<'buf, T: Copy> Queue<'buf, T> {
         self.slots.len()
     }
 
-    /// Entries in the queue at some instant during the call (exact when neither side
-    /// runs concurrently).
+    /// Entries in the queue at some instant during the call, from any thread, while
+    /// the producer and the consumer work: always within `0..=capacity`, exact when
+    /// neither side runs concurrently.
+    ///
+    /// The call reads the producer's position, then the consumer's, then the
+    /// producer's again, and retries while the producer's moved (as crossbeam's
+    /// `ArrayQueue::len` does), so it may loop while the producer keeps pushing; it is
+    /// lock-free, not wait-free. Reading the two positions once each, in either order,
+    /// could pair a position from before a push or pop with one from after several, and
+    /// count more than the queue ever held (even more than `capacity`).
+    ///
+    /// Positions wrap at `2 * capacity`: should the producer push a multiple of
+    /// `2 * capacity` entries between two of the call's loads (the caller's thread
+    /// stalled meanwhile), the call cannot tell that from no push at all; the count it
+    /// returns is then still within `0..=capacity`, but need not be one the queue held.
+    /// The [handles'](Producer::len) own queries are exact at their load.
     #[must_use]
     pub fn len(&self) -> usize {
-        let head = self.consumer.head.load(Ordering::Acquire);
-        let tail = self.producer.tail.load(Ordering::Acquire);
-        self.distance(head, tail)
+        let capacity = self.slots.len();
+        // Acquire on all three loads (see docs/protocol.md, "SPSC queue"): the tail
+        // load, paired with the producer's Release store, makes the head the producer
+        // had seen when it pushed up to `tail` visible to the head load below, so
+        // `head >= tail - capacity`; the head load, paired with the consumer's Release
+        // store, makes the tail the consumer had seen when it popped up to `head` visible
+        // to the second tail load, so `head <= tail` once that load finds `tail`
+        // unchanged. Then `(head, tail)` is a state the queue was in.
+        // mutant: spsc.len_tail_first
+        let mut tail = self.producer.tail.load(Ordering::Acquire);
+        loop {
+            // mutant: spsc.len_head
+            let head = self.consumer.head.load(Ordering::Acquire);
+            // mutant: spsc.len_tail_again
+            let again = self.producer.tail.load(Ordering::Acquire);
+            let len = self.distance(head, tail);
+            // `len > capacity` with `tail` unchanged only after a whole lap of pushes.
+            if again == tail && len <= capacity {
+                return len;
+            }
+            // The producer moved meanwhile (a yield under loom, so a model explores it).
+            spin_loop();
+            tail = again;
+        }
     }
 
-    /// Whether the queue looked empty during the call.
+    /// Whether the queue was empty at some instant during the call (see
+    /// [`len`](Self::len)).
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0

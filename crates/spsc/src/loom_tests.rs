@@ -1,4 +1,5 @@
-//! loom models: push and pop across threads, through wraparound, single and batched.
+//! loom models: push and pop across threads, through wraparound, single and batched;
+//! `Queue::len` from a third thread while both sides work.
 //!
 //! Slots are loom-tracked cells (see `ada-slots`): weakening the Release store of `tail`
 //! or `head`, or the Acquire load that pairs with it, makes loom report a slot race.
@@ -169,5 +170,62 @@ fn loom__owned_handles_dropped_on_two_threads__then_abandonment_visible_and_stor
         outcomes,
         BTreeSet::from([(false, false), (false, true), (true, false)]),
         "loom explored both drop orders and drops after both checks"
+    );
+}
+
+/// `Queue::len` on a third thread while the producer and the consumer work, in lock
+/// step: the producer pushes three values, each only once the queue is empty again, so
+/// the queue only ever holds 0 or 1 entries. Whatever the interleaving, `len` returns
+/// one of those (a state the queue was in), never 2 or 3: a head read before a pop and a
+/// tail read after the next pushes would count entries the queue never held (3 exceeds
+/// the capacity of 2). One preemption is enough for the old code (head, then tail) and
+/// for each of `len`'s three loads weakened to `Relaxed` to count 2, and keeps the model
+/// at seconds (two take minutes).
+#[test]
+fn loom__len_on_third_thread_while_both_sides_work__then_a_state_the_queue_was_in() {
+    let outcomes = std::sync::Arc::new(Mutex::new(BTreeSet::new()));
+    let seen = std::sync::Arc::clone(&outcomes);
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(1);
+    builder.check(move || {
+        let queue = Arc::new(Queue::<u32>::with_capacity(2).unwrap());
+        let (producer_queue, consumer_queue) = (Arc::clone(&queue), Arc::clone(&queue));
+        let p = thread::spawn(move || {
+            // SAFETY: this thread is the only producer.
+            let mut producer = unsafe { producer_queue.producer() };
+            for value in 0..3 {
+                while !producer.is_empty() {
+                    thread::yield_now();
+                }
+                producer.push(value).unwrap();
+            }
+        });
+        let c = thread::spawn(move || {
+            // SAFETY: this thread is the only consumer.
+            let mut consumer = unsafe { consumer_queue.consumer() };
+            let mut got = Vec::new();
+            while got.len() < 3 {
+                match consumer.pop() {
+                    Some(value) => got.push(value),
+                    None => thread::yield_now(),
+                }
+            }
+            got
+        });
+        let reader = thread::spawn(move || queue.len());
+        p.join().unwrap();
+        assert_eq!(c.join().unwrap(), [0, 1, 2]);
+        let len = reader.join().unwrap();
+        assert!(len <= 2, "len {len} exceeds the capacity");
+        assert!(
+            len <= 1,
+            "len {len}: the queue never held more than 1 entry"
+        );
+        seen.lock().unwrap().insert(len);
+    });
+    assert_eq!(
+        outcomes.lock().unwrap().clone(),
+        BTreeSet::from([0, 1]),
+        "loom explored len seeing the queue empty and holding an entry"
     );
 }

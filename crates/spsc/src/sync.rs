@@ -3,7 +3,13 @@
 //! `Arc` and abandonment flag are `ada_slots::pair`'s, which switches the same way.)
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+pub(crate) use loom::{
+    hint::spin_loop,
+    sync::atomic::{AtomicUsize, Ordering},
+};
 
 #[cfg(not(loom))]
-pub(crate) use core::sync::atomic::{AtomicUsize, Ordering};
+pub(crate) use core::{
+    hint::spin_loop,
+    sync::atomic::{AtomicUsize, Ordering},
+};

@@ -245,6 +245,46 @@ fn concurrent_fifo(capacity: usize) {
     });
 }
 
+/// `Queue::len` from a third thread while both sides work: never more than the
+/// capacity (the loom model `loom__len_on_third_thread_…` checks every interleaving;
+/// this one runs the real thing, and under Miri its weak memory).
+#[test]
+fn queue_len__third_thread_while_both_sides_work__then_within_capacity() {
+    const ITEMS: u32 = if cfg!(miri) { 200 } else { 20_000 };
+    let queue = Queue::<u32>::with_capacity(2).unwrap();
+    let done = &core::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        // SAFETY: this thread is the queue's only producer.
+        let mut producer = unsafe { queue.producer() };
+        // SAFETY: this thread is the queue's only consumer.
+        let mut consumer = unsafe { queue.consumer() };
+        s.spawn(move || {
+            for value in 0..ITEMS {
+                while producer.push(value).is_err() {
+                    std::thread::yield_now();
+                }
+            }
+        });
+        s.spawn(move || {
+            for expected in 0..ITEMS {
+                loop {
+                    match consumer.pop() {
+                        Some(value) => break assert_eq!(value, expected),
+                        None => std::thread::yield_now(),
+                    }
+                }
+            }
+            done.store(true, core::sync::atomic::Ordering::Relaxed);
+        });
+        while !done.load(core::sync::atomic::Ordering::Relaxed) {
+            let len = queue.len();
+            assert!(len <= 2, "len {len} in a queue of capacity 2");
+            std::thread::yield_now(); // spinning threads starve each other on two cores
+        }
+        assert_eq!(queue.len(), 0);
+    });
+}
+
 #[test]
 fn spsc__debug_display_and_capacity__then_describe_the_queue() {
     use std::string::ToString;

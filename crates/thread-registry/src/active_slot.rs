@@ -3,7 +3,7 @@
 
 use crate::error::ReleaseError;
 use crate::registry::Registry;
-use crate::slot::{SlotIdentity, SlotState, SlotWord};
+use crate::slot::{NOT_REPORTED, SlotIdentity, SlotState, SlotWord};
 use crate::sync::Ordering;
 use ada_ring_pool::{LaneDrain, LaneSnapshot};
 use core::fmt;
@@ -88,6 +88,20 @@ impl<'r, I: Copy + Send + 'static, D: Copy + Send + 'static> ActiveSlot<'_, 'r, 
         (entry.index.snapshot(), entry.detail.snapshot())
     }
 
+    /// The thread's index and detail lane counters as a stopping drain's final report
+    /// counts them ([`LaneDrain::final_snapshot`]: a live flight recorder's unkept
+    /// windows count as discarded). Remembers the events written they count, so that
+    /// the thread's handle can tell what it writes after this report
+    /// ([`ThreadHandle::unreported_events`](crate::ThreadHandle::unreported_events)).
+    pub fn final_snapshots(&mut self) -> (LaneSnapshot, LaneSnapshot) {
+        let index = self.index_drain().final_snapshot();
+        let detail = self.detail_drain().final_snapshot();
+        let entry = &self.registry.slots[self.slot];
+        entry.reported[0].set(index.events_written);
+        entry.reported[1].set(detail.events_written);
+        (index, detail)
+    }
+
     /// Frees a retired slot whose lanes are drained: returns the thread's final counters
     /// and identity, resets the lanes, and makes the slot available to a new thread.
     ///
@@ -112,6 +126,9 @@ impl<'r, I: Copy + Send + 'static, D: Copy + Send + 'static> ActiveSlot<'_, 'r, 
             entry.detail.reset_unchecked();
             entry.identity.with_mut(|identity| (*identity).take())
         };
+        for reported in &entry.reported {
+            reported.set(NOT_REPORTED);
+        }
         // Release: the resets happen-before the next registration, which claims the bit
         // (Acquire) cleared below after this store.
         entry.state.store(

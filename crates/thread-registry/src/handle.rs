@@ -2,7 +2,7 @@
 //! parked drain whenever one of them hands a ring over, and retiring the slot on drop.
 
 use crate::registry::Registry;
-use crate::slot::{SlotState, SlotWord};
+use crate::slot::{NOT_REPORTED, SlotState, SlotWord};
 use crate::sync::Ordering;
 use ada_ring_pool::{FlushOutcome, LaneProducer, MarkError, Submission};
 use core::fmt;
@@ -142,6 +142,49 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> ThreadHandle<I, D> {
     #[must_use]
     pub fn mark_depth(&mut self) -> u8 {
         self.detail_lane().mark_depth()
+    }
+
+    /// Events this handle wrote (both lanes) after the last final report of the
+    /// registry's drain counted its lanes: written once the tracer was shut down, they
+    /// reach no sink and no report, and are counted here instead. 0 before any final
+    /// report. Writes never fail (they are a few nanoseconds, with no check of the
+    /// drain's state), so this is where a handle used past its drain's shutdown shows
+    /// what it wrote in vain.
+    ///
+    /// ```
+    /// use ada_thread_registry::{Registry, RegistryConfig};
+    ///
+    /// let registry = Registry::<u64, u64>::new(RegistryConfig::default())?;
+    /// let mut handle = registry.register()?;
+    /// handle.index(1);
+    /// // A drain's final report (what `ada_drain::Drain::stop` does) counts it.
+    /// registry.shutdown();
+    /// let mut drain = registry.drain().expect("the only drain");
+    /// drain.for_each_slot(|mut slot| {
+    ///     assert_eq!(slot.final_snapshots().0.events_written, 1);
+    /// });
+    /// assert_eq!(handle.unreported_events(), 0);
+    /// handle.index(2); // after the report: no drain will take it
+    /// assert_eq!(handle.unreported_events(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn unreported_events(&self) -> u64 {
+        let entry = &self.registry.slots[self.slot];
+        let reported = [entry.reported[0].get(), entry.reported[1].get()];
+        if reported.contains(&NOT_REPORTED) {
+            return 0;
+        }
+        // The handle is the lanes' producer: their counters are exact on this thread.
+        let written =
+            entry.index.snapshot().events_written + entry.detail.snapshot().events_written;
+        written.saturating_sub(reported[0] + reported[1])
+    }
+
+    /// Whether the handle's registry refuses registrations (its drain is stopping or
+    /// stopped): for the thread-local layer, which then lets the handle go.
+    pub(crate) fn is_registry_shutting_down(&self) -> bool {
+        self.registry.is_shutting_down()
     }
 
     /// The slot's index.

@@ -6,6 +6,14 @@
 //! its address) outlives the entry. Lookups are a linear scan of that list, which holds
 //! one entry per registry the thread writes to (usually one).
 //!
+//! An entry keeps its registry alive, so a long-lived thread must not keep entries of
+//! registries that were shut down (a thread pool that makes a tracer per job would keep
+//! every job's registry, all its slots' rings, until the thread exits). Whenever the
+//! thread registers with a new registry (the cold path), it first drops its entries of
+//! registries that are shutting down: their handles retire and release their registries.
+//! A thread thus keeps at most one shut-down registry alive (the last one it wrote to),
+//! until it registers elsewhere or exits. The write path checks nothing.
+//!
 //! The address also fixes the handle's type: the registry at that address is the
 //! `Registry<I, D>` the entry was made for, and no other registry can have the address
 //! while the entry lives. So an entry keeps its handle as a type-erased pointer and
@@ -25,6 +33,17 @@ struct Entry {
     handle: NonNull<()>,
     /// Drops `handle` as the box it was.
     drop_handle: unsafe fn(NonNull<()>),
+    /// Whether `handle`'s registry is shutting down.
+    shut_down: unsafe fn(NonNull<()>) -> bool,
+}
+
+impl Entry {
+    /// Whether the entry's registry is shutting down (its handle can be dropped).
+    fn is_shut_down(&self) -> bool {
+        // SAFETY: `handle` is the `Box<ThreadHandle<I, D>>` that `shut_down` was
+        // instantiated for, alive until the entry drops.
+        unsafe { (self.shut_down)(self.handle) }
+    }
 }
 
 impl Drop for Entry {
@@ -40,6 +59,16 @@ impl Drop for Entry {
 unsafe fn drop_handle<I: Copy + Send + 'static, D: Copy + Send + 'static>(handle: NonNull<()>) {
     // SAFETY: the caller's contract.
     drop(unsafe { Box::from_raw(handle.cast::<ThreadHandle<I, D>>().as_ptr()) });
+}
+
+/// # Safety
+/// `handle` is a live `Box<ThreadHandle<I, D>>` from `Box::into_raw`.
+unsafe fn shut_down<I: Copy + Send + 'static, D: Copy + Send + 'static>(
+    handle: NonNull<()>,
+) -> bool {
+    // SAFETY: the caller's contract; only a shared reference, and the thread-local list
+    // is borrowed by the caller, so no `&mut` to the handle exists.
+    unsafe { handle.cast::<ThreadHandle<I, D>>().as_ref() }.is_registry_shutting_down()
 }
 
 thread_local! {
@@ -87,12 +116,15 @@ fn register<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     registry: &Arc<Registry<I, D>>,
     entries: &mut Vec<Entry>,
 ) -> Result<NonNull<()>, RegisterError> {
+    // Entries of shut-down registries go first: each one keeps its registry alive.
+    entries.retain(|entry| !entry.is_shut_down());
     let handle = Box::new(registry.register()?);
     let handle = NonNull::from(Box::leak(handle)).cast::<()>();
     entries.push(Entry {
         registry: Arc::as_ptr(registry) as usize,
         handle,
         drop_handle: drop_handle::<I, D>,
+        shut_down: shut_down::<I, D>,
     });
     Ok(handle)
 }

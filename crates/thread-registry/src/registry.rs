@@ -6,8 +6,8 @@ use crate::error::{RegisterError, RegistryError};
 use crate::handle::ThreadHandle;
 use crate::local;
 use crate::occupancy::Occupancy;
-use crate::slot::{AtomicSlotWord, Slot, SlotIdentity, SlotState, SlotWord};
-use crate::sync::{AtomicBool, Ordering, UnsafeCell};
+use crate::slot::{AtomicSlotWord, NOT_REPORTED, Slot, SlotIdentity, SlotState, SlotWord};
+use crate::sync::{AtomicBool, Ordering, Statistic, UnsafeCell};
 use crate::wake::DrainParking;
 use ada_ring_pool::Lane;
 use core::fmt;
@@ -53,6 +53,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Registry<I, D> {
                     index: Lane::new(config.index).map_err(RegistryError::IndexLane)?,
                     detail: Lane::new(config.detail).map_err(RegistryError::DetailLane)?,
                     identity: UnsafeCell::new(None),
+                    reported: [const { Statistic::new(NOT_REPORTED) }; 2],
                 })
             })
             .collect::<Result<Box<[_]>, RegistryError>>()?;
@@ -149,7 +150,10 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Registry<I, D> {
 
     /// Runs `f` with the calling thread's handle for this registry, registering the
     /// thread on its first call. The handle lives in thread-local storage and retires
-    /// when the thread exits. Works with any number of registries at once.
+    /// when the thread exits. Works with any number of registries at once. A handle
+    /// keeps its registry alive, so a registration first retires the thread's handles
+    /// of registries that are shutting down: a long-lived thread keeps at most one
+    /// shut-down registry (the last it wrote to) in memory.
     ///
     /// ```
     /// use ada_thread_registry::{Registry, RegistryConfig};

@@ -1,7 +1,7 @@
 //! One slot: a thread's index and detail lanes, who holds them, and the slot's state
 //! word (`generation << 2 | state`), whose layout only this module knows.
 
-use crate::sync::{AtomicU32, Ordering, UnsafeCell};
+use crate::sync::{AtomicU32, Ordering, Statistic, UnsafeCell};
 use ada_ring_pool::Lane;
 use crossbeam_utils::CachePadded;
 
@@ -30,7 +30,14 @@ pub(crate) struct Slot<I, D> {
     /// Written by the registering thread before it publishes `Active`; read by the
     /// drain after it sees `Active` or `Retiring`; taken by the drain at release.
     pub(crate) identity: UnsafeCell<Option<SlotIdentity>>,
+    /// Events written on the index and detail lanes as the drain's last final report
+    /// counted them ([`NOT_REPORTED`]: no final report yet), so the thread's handle can
+    /// tell what it wrote after that report. Written by the drain, read by the handle.
+    pub(crate) reported: [Statistic; 2],
 }
+
+/// A slot's `reported` value before any final report counted it.
+pub(crate) const NOT_REPORTED: u64 = u64::MAX;
 
 /// Where a slot is in its life: `Free → Active → Retiring → Free`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,3 +28,23 @@ pub(crate) fn park_timeout(timeout: std::time::Duration) {
 }
 
 pub(crate) use ada_slots::cell::UnsafeCell;
+
+/// A statistic one thread stores and any thread loads: `std` atomics even under loom,
+/// since it orders nothing (no data is published through it), which keeps the models'
+/// state space on the protocols; `Relaxed` both ways.
+#[derive(Debug)]
+pub(crate) struct Statistic(std::sync::atomic::AtomicU64);
+
+impl Statistic {
+    pub(crate) const fn new(value: u64) -> Self {
+        Self(std::sync::atomic::AtomicU64::new(value))
+    }
+
+    pub(crate) fn set(&self, value: u64) {
+        self.0.store(value, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}

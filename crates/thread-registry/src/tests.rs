@@ -47,7 +47,7 @@ fn drain_pass(
             records.extend_from_slice(ring.records());
             ring.deliver();
         }
-        lane.collect_active(|committed| {
+        lane.collect_active(|committed, _| {
             records.extend_from_slice(committed);
             Ok::<(), ()>(())
         });
@@ -426,8 +426,9 @@ fn with_local__registration_refused__then_error_and_next_call_registers_afresh()
             );
             assert_eq!(
                 registry.with_local(|handle| handle.generation()),
-                Ok(2),
-                "the existing handle still serves its registry"
+                Err(RegisterError::ShuttingDown),
+                "the thread's entry for the shut-down registry went when it tried to \
+                 register elsewhere (retired, releasing the registry): refused, typed"
             );
         }
     })
@@ -742,5 +743,63 @@ fn debug__registry_handle_drain_and_slot__then_name_their_key_fields() {
     assert_eq!(
         slots,
         ["ActiveSlot { slot: 0, generation: 1, retiring: true }"]
+    );
+}
+
+#[test]
+fn with_local__registry_shut_down_then_thread_registers_elsewhere__then_old_registry_freed() {
+    std::thread::spawn(|| {
+        let mut previous: Option<std::sync::Weak<Registry<u64, u64>>> = None;
+        for job in 0..5_u64 {
+            let registry = small(2);
+            registry.with_local(|handle| handle.index(job)).unwrap();
+            if let Some(previous) = &previous {
+                assert!(
+                    previous.upgrade().is_none(),
+                    "job {job}: the previous, shut-down registry was freed"
+                );
+            }
+            registry.shutdown(); // what a drain's stop does first
+            previous = Some(Arc::downgrade(&registry));
+        }
+        // The last one stays until the thread exits or registers elsewhere.
+        assert!(previous.unwrap().upgrade().is_some());
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn handle__writes_after_the_final_report__then_counted_as_unreported() {
+    let registry = small(2);
+    let mut handle = registry.register().unwrap();
+    (0..3).for_each(|n| handle.index(n));
+    handle.detail(7);
+    assert_eq!(handle.unreported_events(), 0, "no final report yet");
+    registry.shutdown();
+    {
+        let mut drain = registry.drain().unwrap();
+        drain.for_each_slot(|mut slot| {
+            let (index, detail) = slot.final_snapshots();
+            assert_eq!((index.events_written, detail.events_written), (3, 1));
+        });
+    }
+    assert_eq!(
+        handle.unreported_events(),
+        0,
+        "everything so far is in the report"
+    );
+    (3..13).for_each(|n| handle.index(n));
+    handle.detail(8);
+    assert_eq!(handle.unreported_events(), 11);
+    let slot = handle.slot();
+    drop(handle);
+    // Released, the slot forgets the report: its next occupant starts without one.
+    assert_eq!(drain_pass(&registry, &mut BTreeMap::new()).len(), 1);
+    assert!(
+        registry.slots[slot]
+            .reported
+            .iter()
+            .all(|reported| reported.get() == crate::slot::NOT_REPORTED)
     );
 }
