@@ -29,9 +29,11 @@ use stress::SinkChoice;
 /// What `--help` says after the commands.
 const AFTER_HELP: &str = "\
 Exit status:
-  0  every event accounted for
-  1  an invariant broke (an event unaccounted for, a failed drain or producer)
-  2  usage, configuration or input error";
+  0  every event accounted for (for inspect, dump and export: the capture reads and
+     reconciles; a file cut short by a crash is read up to its cut, with a warning)
+  1  an invariant broke (an event unaccounted for, a failed drain or producer, a
+     capture whose blocks and trailer do not reconcile)
+  2  usage, configuration or input error (a capture corrupt before its end)";
 
 /// What `--help` says before the commands.
 const ABOUT: &str = "\
