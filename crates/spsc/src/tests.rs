@@ -274,9 +274,11 @@ fn queue_len__third_thread_while_both_sides_work__then_within_capacity() {
                     }
                 }
             }
-            done.store(true, core::sync::atomic::Ordering::Relaxed);
+            // Release: the consumer's last pop happens-before the main thread's final
+            // `len` below (which must then see the queue empty).
+            done.store(true, core::sync::atomic::Ordering::Release);
         });
-        while !done.load(core::sync::atomic::Ordering::Relaxed) {
+        while !done.load(core::sync::atomic::Ordering::Acquire) {
             let len = queue.len();
             assert!(len <= 2, "len {len} in a queue of capacity 2");
             std::thread::yield_now(); // spinning threads starve each other on two cores
