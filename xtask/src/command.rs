@@ -77,3 +77,42 @@ fn describe(command: &Command) -> String {
     }
     text
 }
+
+/// What `cargo metadata` says of the workspace: each member's name and folder (in the
+/// workspace's order), and the target directory.
+pub(crate) struct Workspace {
+    pub(crate) packages: Vec<(String, PathBuf)>,
+    pub(crate) target_directory: PathBuf,
+}
+
+/// Reads the workspace's members and target directory from `cargo metadata`.
+pub(crate) fn workspace() -> Result<Workspace, String> {
+    let metadata = output(cargo().args(["metadata", "--no-deps", "--format-version", "1"]))?;
+    let metadata: serde_json::Value = serde_json::from_str(&metadata)
+        .map_err(|error| format!("reading cargo metadata: {error}"))?;
+    let target_directory = metadata["target_directory"]
+        .as_str()
+        .ok_or("cargo metadata has no target directory")?
+        .into();
+    let packages = metadata["packages"]
+        .as_array()
+        .ok_or("cargo metadata has no package list")?
+        .iter()
+        .map(|package| {
+            let name = package["name"].as_str();
+            let folder = package["manifest_path"]
+                .as_str()
+                .and_then(|manifest| std::path::Path::new(manifest).parent());
+            match (name, folder) {
+                (Some(name), Some(folder)) => Ok((name.to_owned(), folder.to_path_buf())),
+                _ => Err(format!(
+                    "cargo metadata: a package without name or manifest: {package}"
+                )),
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Workspace {
+        packages,
+        target_directory,
+    })
+}

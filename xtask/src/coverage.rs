@@ -107,24 +107,13 @@ impl CrateCoverage {
 /// The workspace's packages that are measured, each with its folder, in the workspace's
 /// order, and the target folder.
 fn workspace_crates() -> Result<(Vec<(String, PathBuf)>, PathBuf), String> {
-    let metadata = output(cargo().args(["metadata", "--no-deps", "--format-version", "1"]))?;
-    let metadata: serde_json::Value = serde_json::from_str(&metadata)
-        .map_err(|error| format!("reading cargo metadata: {error}"))?;
-    let target = metadata["target_directory"]
-        .as_str()
-        .ok_or("cargo metadata has no target directory")?;
-    let crates = metadata["packages"]
-        .as_array()
-        .ok_or("cargo metadata has no package list")?
-        .iter()
-        .filter_map(|package| {
-            let name = package["name"].as_str()?;
-            let folder = Path::new(package["manifest_path"].as_str()?).parent()?;
-            Some((name.to_owned(), folder.to_path_buf()))
-        })
+    let workspace = crate::command::workspace()?;
+    let crates = workspace
+        .packages
+        .into_iter()
         .filter(|(name, _)| !EXCLUDED.contains(&name.as_str()))
         .collect();
-    Ok((crates, PathBuf::from(target)))
+    Ok((crates, workspace.target_directory))
 }
 
 /// Sums the per-file line counts of cargo-llvm-cov's JSON summary into `crates` (name and

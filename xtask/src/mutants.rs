@@ -16,7 +16,7 @@
 //! The workspace is copied to `target/mutants/workspace` and each mutant edits the copy,
 //! so the real sources are never touched (an interrupted run leaves nothing behind).
 
-use crate::command::{cargo, output, root};
+use crate::command::{cargo, root};
 use std::path::{Path, PathBuf};
 
 /// One mutant: the statement below the marker `// mutant: {id}` in `package` has its
@@ -325,27 +325,13 @@ pub(crate) fn run() -> Result<(), String> {
 
 /// Every `src/**/*.rs` file of every workspace package, from `cargo metadata`.
 fn workspace_sources() -> Result<Vec<Source>, String> {
-    let metadata = output(cargo().args(["metadata", "--no-deps", "--format-version", "1"]))?;
-    let metadata: serde_json::Value = serde_json::from_str(&metadata)
-        .map_err(|error| format!("reading cargo metadata: {error}"))?;
-    let packages = metadata["packages"]
-        .as_array()
-        .ok_or("cargo metadata has no package list")?;
     let root = root();
     let mut sources = Vec::new();
-    for package in packages {
-        let (Some(name), Some(manifest)) =
-            (package["name"].as_str(), package["manifest_path"].as_str())
-        else {
-            return Err(format!(
-                "cargo metadata: a package without name or manifest: {package}"
-            ));
-        };
-        let manifest = Path::new(manifest);
-        let directory = manifest
-            .parent()
-            .and_then(|directory| directory.strip_prefix(&root).ok())
-            .ok_or_else(|| format!("{name}: {} is outside the workspace", manifest.display()))?;
+    for (name, folder) in crate::command::workspace()?.packages {
+        let name = name.as_str();
+        let directory = folder
+            .strip_prefix(&root)
+            .map_err(|_| format!("{name}: {} is outside the workspace", folder.display()))?;
         let mut files = Vec::new();
         rust_files(&root.join(directory).join("src"), &mut files)
             .map_err(|error| format!("listing {name}'s sources: {error}"))?;
