@@ -15,6 +15,7 @@ const NO_STD: &[(&str, bool)] = &[
     ("ada-ring-buffer", true),
     ("ada-spsc", true),
     ("ada-metrics", true),
+    ("ada-clock", false),
     ("ada-ring-pool", false),
 ];
 
@@ -35,6 +36,7 @@ const CHECKED: &[&str] = &[
     "ada-ring-buffer",
     "ada-spsc",
     "ada-metrics",
+    "ada-clock",
     "ada-ring-pool",
     "ada-thread-registry",
 ];

@@ -40,4 +40,7 @@ pub struct RingHeader {
     /// Of the `first_event` events before this ring, how many were in windows discarded
     /// unsubmitted (an unmarked flight recorder's windows: by design, not a loss).
     pub discarded_before: u64,
+    /// When the ring was handed on, in `ada_clock` ticks (0: not stamped, or no clock).
+    /// The receiver's clock minus this is how long the ring waited to be taken.
+    pub submitted_ticks: u64,
 }

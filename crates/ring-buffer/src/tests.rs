@@ -123,6 +123,7 @@ fn ring__reset_after_many_laps__then_empty_and_reusable() {
             first_event: lap * 5,
             dropped_newest_before: lap / 2,
             discarded_before: lap / 3,
+            submitted_ticks: lap * 7,
         });
         assert_eq!(ring.header().sequence, lap);
         assert_eq!(

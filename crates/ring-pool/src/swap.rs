@@ -264,6 +264,8 @@ impl<T: Copy> Lane<T> {
             first_event: start.first_event,
             dropped_newest_before: start.dropped_newest_before,
             discarded_before: state.emitted.discarded,
+            // One clock read per ring, on the slow path: the drain's submit → take latency.
+            submitted_ticks: ada_clock::now(),
         };
         state.next_sequence += 1;
         // SAFETY: the ring is the producer's; the drain reads the header only after it
