@@ -3,226 +3,28 @@
 //! designs a Rust user would otherwise pick; and the drain's poll cycle over 64
 //! registered idle threads.
 
+use ada_benches::pipelines::{
+    self, Design, ada_registry, crossbeam_channel, rtrb_polled, std_mpsc, vec_batches,
+};
 use ada_benches::{Event, event};
-use ada_drain::{ClosureSink, Delivery, Drain, DrainConfig};
-use ada_ring_pool::{ExhaustionPolicy, LaneConfig, LaneMode};
+use ada_drain::{Drain, DrainConfig};
+use ada_ring_pool::ExhaustionPolicy;
 use ada_thread_registry::{Registry, RegistryConfig};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Records per ring / channel capacity / batch size, the same for every design.
-const CHUNK: usize = 4096;
-
-/// A registry whose index lanes have `rings` rings of `ring_records` records (drop-newest)
-/// and whose detail lanes are minimal (the benches write no detail records).
-fn ada_registry(capacity: usize, rings: usize, ring_records: usize) -> Arc<Registry<Event, u8>> {
-    let index = LaneConfig {
-        rings,
-        ring_records,
-        policy: ExhaustionPolicy::DropNewest,
-        mode: LaneMode::SubmitAll,
-    };
-    let detail = LaneConfig {
-        rings: 2,
-        ring_records: 1,
-        ..LaneConfig::detail_lane()
-    };
-    Registry::new(RegistryConfig {
-        capacity,
-        index,
-        detail,
-    })
-    .unwrap()
-}
-
 fn ada(producers: u64, per_producer: u64) -> Duration {
-    let registry = ada_registry(producers as usize, 8, CHUNK);
-    let sum = Arc::new(AtomicU64::new(0));
-    let sink = ClosureSink({
-        let sum = Arc::clone(&sum);
-        move |delivery: &Delivery<'_, Event>| {
-            let total: u64 = delivery.records.iter().map(|e| e.address).sum();
-            sum.fetch_add(total, Ordering::Relaxed);
-            Ok(())
-        }
-    });
-    let config = DrainConfig {
-        park_interval: Duration::from_micros(100),
-        ..DrainConfig::default()
-    };
-    let mut drain = Drain::new(Arc::clone(&registry), sink, config).unwrap();
-    let start = Instant::now();
-    drain.start().unwrap();
-    std::thread::scope(|s| {
-        for _ in 0..producers {
-            let registry = &registry;
-            s.spawn(move || {
-                let mut handle = registry.register().unwrap();
-                for i in 0..per_producer {
-                    handle.index(event(i));
-                }
-            });
-        }
-    });
-    let report = drain.stop().unwrap();
-    let elapsed = start.elapsed();
-    assert!(report.totals.is_conserved());
-    black_box(sum.load(Ordering::Relaxed));
-    // ada never blocks a producer: when the drain falls behind, events are dropped (and
-    // counted), while the other designs block their producers instead. So ada is timed
-    // per *delivered* event: the elapsed time is scaled by written / delivered.
+    let (elapsed, report) = pipelines::ada(producers, per_producer, ExhaustionPolicy::DropNewest);
+    // ada never blocks a producer under a drop policy: when the drain falls behind,
+    // events are dropped (and counted), while the other designs block their producers
+    // instead. So ada is timed per *delivered* event: the elapsed time is scaled by
+    // written / delivered. (`pipeline_block` times ada under `Block`, lossless.)
     let written = report.totals.events_written as f64;
     let delivered = report.totals.events_delivered.max(1) as f64;
     elapsed.mul_f64(written / delivered)
 }
-
-/// A bounded multi-producer channel of records: every producer sends each record, the
-/// consumer sums a field of each.
-fn channel_design<S: Clone + Send>(
-    producers: u64,
-    per_producer: u64,
-    (sender, receiver): (S, impl IntoIterator<Item = Event>),
-    send: fn(&S, Event),
-) -> Duration {
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..producers {
-            let sender = sender.clone();
-            s.spawn(move || {
-                for i in 0..per_producer {
-                    send(&sender, event(i));
-                }
-            });
-        }
-        drop(sender);
-        let mut sum = 0_u64;
-        for record in receiver {
-            sum = sum.wrapping_add(record.address);
-        }
-        black_box(sum);
-    });
-    start.elapsed()
-}
-
-fn crossbeam_channel(producers: u64, per_producer: u64) -> Duration {
-    channel_design(
-        producers,
-        per_producer,
-        crossbeam_channel::bounded(CHUNK),
-        |s, e| {
-            s.send(e).unwrap();
-        },
-    )
-}
-
-fn std_mpsc(producers: u64, per_producer: u64) -> Duration {
-    channel_design(
-        producers,
-        per_producer,
-        std::sync::mpsc::sync_channel(CHUNK),
-        |s, e| {
-            s.send(e).unwrap();
-        },
-    )
-}
-
-fn rtrb_polled(producers: u64, per_producer: u64) -> Duration {
-    let (senders, mut receivers): (Vec<_>, Vec<_>) = (0..producers)
-        .map(|_| rtrb::RingBuffer::<Event>::new(CHUNK))
-        .unzip();
-    let done = AtomicU64::new(0);
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for mut sender in senders {
-            let done = &done;
-            s.spawn(move || {
-                for i in 0..per_producer {
-                    let mut record = event(i);
-                    while let Err(rtrb::PushError::Full(back)) = sender.push(record) {
-                        record = back;
-                        std::hint::spin_loop();
-                    }
-                }
-                done.fetch_add(1, Ordering::Release);
-            });
-        }
-        let mut sum = 0_u64;
-        loop {
-            let finished = done.load(Ordering::Acquire) == producers;
-            let mut moved = 0;
-            for receiver in &mut receivers {
-                let Ok(chunk) = receiver.read_chunk(receiver.slots()) else {
-                    continue;
-                };
-                let (first, second) = chunk.as_slices();
-                for record in first.iter().chain(second) {
-                    sum = sum.wrapping_add(record.address);
-                }
-                moved += chunk.len();
-                chunk.commit_all();
-            }
-            if moved == 0 {
-                if finished {
-                    break;
-                }
-                std::hint::spin_loop();
-            }
-        }
-        black_box(sum);
-    });
-    start.elapsed()
-}
-
-fn vec_batches(producers: u64, per_producer: u64) -> Duration {
-    // A hand-rolled ring pool: each producer fills Vecs of CHUNK records and sends them
-    // whole; the consumer returns each emptied Vec to its producer for reuse.
-    let (full_tx, full_rx) =
-        crossbeam_channel::bounded::<(usize, Vec<Event>)>(8 * producers as usize);
-    let returns: Vec<_> = (0..producers)
-        .map(|_| {
-            let (tx, rx) = crossbeam_channel::bounded::<Vec<Event>>(8);
-            for _ in 0..8 {
-                tx.send(Vec::with_capacity(CHUNK)).unwrap();
-            }
-            (tx, rx)
-        })
-        .collect();
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for (owner, (_, empty_rx)) in returns.iter().enumerate() {
-            let full_tx = full_tx.clone();
-            s.spawn(move || {
-                let mut batch = empty_rx.recv().unwrap();
-                for i in 0..per_producer {
-                    batch.push(event(i));
-                    if batch.len() == CHUNK {
-                        full_tx.send((owner, batch)).unwrap();
-                        batch = empty_rx.recv().unwrap();
-                    }
-                }
-                full_tx.send((owner, batch)).unwrap();
-            });
-        }
-        drop(full_tx);
-        let mut sum = 0_u64;
-        for (owner, mut batch) in full_rx {
-            for record in &batch {
-                sum = sum.wrapping_add(record.address);
-            }
-            batch.clear();
-            let _ = returns[owner].0.try_send(batch);
-        }
-        black_box(sum);
-    });
-    start.elapsed()
-}
-
-/// One design: moves `per_producer` events from each of `producers` threads to one
-/// consumer that sums a field of every record, and returns the time it took.
-type Design = fn(u64, u64) -> Duration;
 
 fn end_to_end(c: &mut Criterion) {
     for producers in [1_u64, 2, 4] {
@@ -277,7 +79,7 @@ fn rings_through_null_sink(c: &mut Criterion) {
         "ada-drain rings of 16 records, null sink, per delivered ring",
         |b| {
             b.iter_custom(|rings| {
-                let registry = ada_registry(1, 64, RING_RECORDS);
+                let registry = ada_registry(1, 64, RING_RECORDS, ExhaustionPolicy::DropNewest);
                 let mut drain = Drain::new(
                     Arc::clone(&registry),
                     ada_drain::NullSink::default(),

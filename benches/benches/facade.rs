@@ -51,8 +51,9 @@ fn run(producers: u64, per_producer: u64, path: Path, sink: SinkKind) -> Duratio
                 let tracer = &tracer;
                 s.spawn(move || {
                     let event = |i: u64| Event {
-                        timestamp_ns: i,
-                        function: thread,
+                        ticks: i,
+                        name: thread as u32,
+                        category: 0,
                         argument: black_box(i),
                         kind: 1,
                         depth: 0,

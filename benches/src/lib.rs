@@ -5,6 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+pub mod pipelines;
+
 /// Moves `items` values `0..items` from a producer thread to a consumer thread and
 /// returns the time from the start until the consumer has taken the last one.
 ///

@@ -27,6 +27,7 @@ const LOOM: &[&str] = &[
     "ada-ring-pool",
     "ada-thread-registry",
     "ada-drain",
+    "ada-names",
 ];
 
 /// Crates whose tests run under Miri and the sanitizers (the thread registry too: it is
@@ -39,6 +40,7 @@ const CHECKED: &[&str] = &[
     "ada-clock",
     "ada-ring-pool",
     "ada-thread-registry",
+    "ada-names",
 ];
 
 /// Crates whose tests run under the sanitizers besides [`CHECKED`]: the drain, the

@@ -10,6 +10,8 @@
 //!   into `docs/benchmarks.md` (see [`export_bench`](mod@export_bench)).
 //! - `coverage`: line coverage per crate, failing below 95 % (the CLI 85 %) (see
 //!   [`coverage`](mod@coverage)).
+//! - `wakeup [OPTIONS]`: the drain's wake-up experiment, losses and submit → take
+//!   latency of a burst into a parked and a busy drain (see [`wakeup`](mod@wakeup)).
 //!
 //! Cargo is called through `$CARGO` (the cargo that runs the xtask); the nightly stages
 //! use the pinned nightly through `rustup run`, installing it first when missing.
@@ -24,6 +26,7 @@ mod scaling;
 mod soak;
 mod tidy;
 mod toolchain;
+mod wakeup;
 
 use std::process::ExitCode;
 
@@ -45,6 +48,11 @@ commands:
   export-bench [--millions 3,30] [--binary PATH] [--no-write]
                       ada export's events/s and peak RSS per format for captures of
                       3 M and 30 M events, into docs/benchmarks.md
+  wakeup [--runs N] [--events N] [--only idle|busy] [--noisy] [--rings N]
+         [--ring-records N] [--spin-us N]
+                      bursts into a parked and a busy drain: losses per run and
+                      submit -> take latency (waits for an idle machine unless
+                      --noisy); fails when a run lost an event
 ";
 
 fn main() -> ExitCode {
@@ -56,6 +64,7 @@ fn main() -> ExitCode {
         Some("scaling") => scaling::run(&args[1..]),
         Some("coverage") => coverage::run(&args[1..]),
         Some("export-bench") => export_bench::run(&args[1..]),
+        Some("wakeup") => wakeup::run(&args[1..]),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -1,8 +1,8 @@
 //! Ordering mutants: each weakens one memory ordering of a protocol (or undoes a fix:
 //! the submit queue's signed emptiness test, its head claim by compare-and-swap, a
-//! wake-up fence, the drain's final passes) and must make a loom model fail. This is how
-//! the gate shows that the models check the orderings the protocol doc claims, rather
-//! than passing on anything.
+//! wake-up fence, the single unpark per park, the drain's final passes) and must make a
+//! loom model fail. This is how the gate shows that the models check the orderings the
+//! protocol doc claims, rather than passing on anything.
 //!
 //! A mutant is found by code, not by comment text. A line comment `// mutant: <id>`
 //! sits directly above the statement to mutate; the table below gives, per id, the
@@ -227,11 +227,46 @@ const MUTANTS: &[Mutant] = &[
         mutated: "",
     },
     Mutant {
+        id: "thread_registry.block_wait_fence",
+        package: "ada-thread-registry",
+        model: "loom__producer_waits_for_a_ring_vs_drain_recycling",
+        original: "sync::fence(Ordering::SeqCst);",
+        mutated: "",
+    },
+    Mutant {
+        id: "thread_registry.block_wake_fence",
+        package: "ada-thread-registry",
+        model: "loom__producer_waits_for_a_ring_vs_drain_recycling",
+        original: "sync::fence(Ordering::SeqCst);",
+        mutated: "",
+    },
+    Mutant {
+        id: "thread_registry.wake_claim",
+        package: "ada-thread-registry",
+        model: "loom__two_producers_vs_park",
+        original: "self.parked.swap(false, Ordering::Relaxed)",
+        mutated: "self.parked.load(Ordering::Relaxed)",
+    },
+    Mutant {
         id: "drain.final_passes",
         package: "ada-drain",
         model: "loom__stop_vs_submit_vs_park",
         original: "0..FINAL_PASSES",
         mutated: "0..0",
+    },
+    Mutant {
+        id: "names.len_release",
+        package: "ada-names",
+        model: "loom__two_threads_intern_same_string_and_reader_looks_up__one_id_and_never_none",
+        original: "Ordering::Release",
+        mutated: "Ordering::Relaxed",
+    },
+    Mutant {
+        id: "names.len_acquire",
+        package: "ada-names",
+        model: "loom__two_threads_intern_same_string_and_reader_looks_up__one_id_and_never_none",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
     },
 ];
 

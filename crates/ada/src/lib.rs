@@ -22,11 +22,11 @@
 //!     .sink(FileSink::create(&path)?)
 //!     .build()?;
 //! std::thread::scope(|s| {
-//!     let workers: Vec<_> = (0..4_u64)
+//!     let workers: Vec<_> = (0..4_u32)
 //!         .map(|worker| {
 //!             let tracer = &tracer;
 //!             s.spawn(move || {
-//!                 for n in 0..1_000 {
+//!                 for n in 0..1_000_u64 {
 //!                     // The first record registers this thread (thread-local, once).
 //!                     tracer.index(Event::now(EventKind::Enter, worker, n)).unwrap();
 //!                     tracer.index(Event::now(EventKind::Leave, worker, n)).unwrap();
@@ -52,7 +52,45 @@
 //! ```
 //!
 //! For the last nanosecond, take an explicit per-thread [`ThreadHandle`] with
-//! [`Tracer::handle`] instead of the thread-local path.
+//! [`Tracer::handle`] instead of the thread-local path (which costs one compare more: a
+//! thread caches the handle it used last).
+//!
+//! # Instrumenting
+//!
+//! [`span!`], [`instant!`] and [`counter!`] write [`Event`]s named by callsite-static
+//! names (interned once in the process-wide table, [`names`]; a capture file carries
+//! the table, so readers show the strings). Without a `tracer:` they write to the
+//! global tracer of [`install`]; hold its [`TracerGuard`] in `main`.
+//!
+//! ```
+//! fn fib(n: u64) -> u64 {
+//!     let _span = ada::span!("fib", n = n); // left when `_span` drops
+//!     if n < 2 { n } else { fib(n - 1) + fib(n - 2) }
+//! }
+//!
+//! let guard = ada::install(ada::Tracer::builder())?;
+//! assert_eq!(fib(10), 55);
+//! ada::instant!(category: "demo", "done", ok = true);
+//! ada::counter!("calls", 177);
+//! let report = guard.finish()?; // stops the drain: every thread's records delivered
+//! // 177 calls: an enter, its argument and a leave each; the instant and its argument;
+//! // the counter.
+//! assert_eq!(report.totals.events_delivered, 177 * 3 + 2 + 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! - Prefixes: `tracer: &tracer,` writes to an explicit [`Tracer`] instead;
+//!   `category: "..",` (or `target:`) sets the event's category.
+//! - Arguments: `key = value` ([`ArgValue`]: integers, floats, booleans, strings),
+//!   written as [`EventKind::Arg`] records right after their event, on the index lane.
+//! - Off at run time ([`set_enabled`]`(false)`), or with nothing installed: a relaxed
+//!   load and a branch; nothing evaluated, written or counted. Compiled out: the `off`
+//!   feature (`ada-trace = { version = "0.1", features = ["off"] }`) makes the macros
+//!   expand to nothing that writes.
+//! - Process exit: statics are not dropped, so a tracer still installed when `main`
+//!   returns is never shut down: hold the guard in `main` (a panic unwinding out of
+//!   `main` drops it, which delivers everything). [`flush_on_panic`] also hands a
+//!   panicking thread's rings to the drain at once.
 //!
 //! # The crates underneath
 //!
@@ -65,18 +103,40 @@
 //! | [`drain`] | `ada-drain` | the drain thread, sinks, the report, the drain's metrics (`DrainSnapshot`, `Histogram`, `fairness_index`) |
 //! | [`metrics`] | `ada-metrics` | lane counter snapshots (`LaneSnapshot`, `DropCounts`) and conservation |
 //! | [`capture`] | `ada-capture` | the capture file and its reader |
+//! | [`clock`] | `ada-clock` | raw clock ticks and their calibration to nanoseconds |
+//! | [`names`] | `ada-names` | the process-wide name table, callsites |
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
 mod event;
+mod global;
+#[cfg(not(loom))]
+mod global_handle;
+mod macros;
+mod span;
+mod sync;
 mod tracer;
 
-pub use event::{Detail, Event, EventKind, timestamp_ns};
+pub use event::{ArgType, Detail, Event, EventKind, timestamp_ns};
+pub use global::{InstallError, ShutdownError, TracerGuard};
+#[cfg(not(loom))]
+pub use global::{enabled, flush_on_panic, install, is_installed, set_enabled, shutdown};
+pub use span::{ArgValue, Span};
 pub use tracer::{BuildError, MarkFailure, Tracer, TracerBuilder};
 
+/// What the macros expand to; not an API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::span::{Span, Target, arg};
+    #[cfg(not(loom))]
+    pub use crate::span::{counter, instant, instant_bare};
+}
+
 pub use ada_capture as capture;
+pub use ada_clock as clock;
 pub use ada_drain as drain;
 pub use ada_metrics as metrics;
+pub use ada_names as names;
 pub use ada_ring_buffer as ring_buffer;
 pub use ada_ring_pool as ring_pool;
 pub use ada_spsc as spsc;
@@ -87,8 +147,11 @@ pub use ada_drain::{DrainConfig, DrainReport, DrainSnapshot, NullSink, Sink};
 pub use ada_ring_pool::{ExhaustionPolicy, LaneConfig, LaneMode};
 pub use ada_thread_registry::{RegisterError, ThreadHandle};
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 /// The crate README's example (the one crates.io shows), compiled and run as a doc test.
 #[doc = include_str!("../README.md")]

@@ -40,7 +40,7 @@ fn tracer__thread_local_writes_from_many_threads__then_all_delivered_and_conserv
             std::thread::spawn(move || {
                 for n in 0..10_000 {
                     tracer
-                        .index(Event::now(EventKind::Instant, worker, n))
+                        .index(Event::now(EventKind::Instant, worker as u32, n))
                         .unwrap();
                 }
                 tracer.detail(Detail::now(worker, [worker; 6])).unwrap();
@@ -140,13 +140,13 @@ fn tracer__explicit_handles_and_file__then_file_matches_report_per_thread() {
         .build()
         .unwrap();
     std::thread::scope(|s| {
-        for worker in 0..3_u64 {
+        for worker in 0..3_u32 {
             let tracer = &tracer;
             s.spawn(move || {
                 let mut handle = tracer.handle().unwrap();
                 for n in 0..50_000 {
                     handle.index(Event {
-                        function: worker,
+                        name: worker,
                         argument: n,
                         ..Event::default()
                     });
@@ -157,11 +157,11 @@ fn tracer__explicit_handles_and_file__then_file_matches_report_per_thread() {
     let report = tracer.shutdown().unwrap();
     assert!(report.totals.is_conserved());
     let mut reader = CaptureReader::open(&path).unwrap();
-    let mut per_worker: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    let mut per_worker: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
     while let Some(block) = reader.next_block().unwrap() {
         for event in block.records::<Event>().unwrap() {
             per_worker
-                .entry(event.function)
+                .entry(event.name)
                 .or_default()
                 .push(event.argument);
         }
@@ -223,7 +223,13 @@ fn errors__then_display_and_source_name_the_cause() {
 
 #[test]
 fn event_kind__each_stored_value__then_the_matching_kind_or_none() {
-    for kind in [EventKind::Instant, EventKind::Enter, EventKind::Leave] {
+    for kind in [
+        EventKind::Instant,
+        EventKind::Enter,
+        EventKind::Leave,
+        EventKind::Counter,
+        EventKind::Arg,
+    ] {
         assert_eq!(Event::now(kind, 1, 2).kind(), Some(kind));
     }
     let unknown = Event {

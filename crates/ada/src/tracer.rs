@@ -126,6 +126,9 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> TracerBuilder<I, D> {
     /// # Errors
     /// [`BuildError`] naming the setting that is wrong and why.
     pub fn build(self) -> Result<Tracer<I, D>, BuildError> {
+        // The clock's calibration takes a few milliseconds on first use: here, not on
+        // a writer's first record or in a sink's start.
+        let _ = ada_clock::Calibration::get();
         let registry = Registry::new(self.registry).map_err(BuildError::Registry)?;
         let sink = self.sink.unwrap_or_else(|| Box::new(NullSink::default()));
         let mut drain =
@@ -193,7 +196,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Tracer<I, D> {
     /// written; nothing is dropped silently.
     #[inline]
     pub fn index(&self, record: I) -> Result<(), RegisterError> {
-        self.registry.with_local(|handle| handle.index(record))
+        self.registry.index_local(record)
     }
 
     /// Writes a detail-lane record from the calling thread.
@@ -202,7 +205,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Tracer<I, D> {
     /// As [`index`](Self::index).
     #[inline]
     pub fn detail(&self, record: D) -> Result<(), RegisterError> {
-        self.registry.with_local(|handle| handle.detail(record))
+        self.registry.detail_local(record)
     }
 
     /// Marks the calling thread's current detail window as worth keeping (a flight

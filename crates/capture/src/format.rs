@@ -3,13 +3,19 @@
 /// The file's first eight bytes.
 pub(crate) const FILE_MAGIC: [u8; 8] = *b"ADACAPT\0";
 /// The format version this crate writes.
-pub(crate) const VERSION: u16 = 2;
+pub(crate) const VERSION: u16 = 3;
+/// The first format version with the clock record and names blocks.
+pub(crate) const NAMES_VERSION: u16 = 3;
 /// The oldest format version this crate reads (no loss causes, no trailer).
 pub(crate) const OLDEST_VERSION: u16 = 1;
 /// Every block's first four bytes.
 pub(crate) const BLOCK_MAGIC: [u8; 4] = *b"RING";
 /// The trailer's first four bytes.
 pub(crate) const TRAILER_MAGIC: [u8; 4] = *b"TAIL";
+/// The clock record's first four bytes (version 3: right after the header).
+pub(crate) const CLOCK_MAGIC: [u8; 4] = *b"CLOK";
+/// A names block's first four bytes (version 3).
+pub(crate) const NAMES_MAGIC: [u8; 4] = *b"NAME";
 /// Bytes of a version 1 block before the thread name: magic, lane, kind, name length,
 /// flags, slot, generation, record count, sequence, lost events.
 pub(crate) const BLOCK_FIXED_V1: usize = 40;
@@ -220,18 +226,22 @@ pub enum LossCause {
     /// Flight-recorder windows recycled without a mark: discarded by design, not a
     /// loss (code 4).
     Discarded,
-    /// A code this reader does not know (5 and above): a loss whose cause a later
+    /// Events a blocking lane's producer discarded on arrival after it gave up waiting
+    /// for a ring: its timeout passed, or the registry shut down (code 5).
+    Timeout,
+    /// A code this reader does not know (6 and above): a loss whose cause a later
     /// writer names.
     Unknown(u16),
 }
 
 impl LossCause {
     /// Every cause this crate names, in code order.
-    pub const KNOWN: [Self; 4] = [
+    pub const KNOWN: [Self; 5] = [
         Self::DropOldest,
         Self::DropNewest,
         Self::Sink,
         Self::Discarded,
+        Self::Timeout,
     ];
 
     /// The cause's code in the file.
@@ -242,6 +252,7 @@ impl LossCause {
             Self::DropNewest => 2,
             Self::Sink => 3,
             Self::Discarded => 4,
+            Self::Timeout => 5,
             Self::Unknown(code) => code,
         }
     }
@@ -255,6 +266,7 @@ impl LossCause {
             2 => Some(Self::DropNewest),
             3 => Some(Self::Sink),
             4 => Some(Self::Discarded),
+            5 => Some(Self::Timeout),
             code => Some(Self::Unknown(code)),
         }
     }
@@ -273,6 +285,7 @@ impl std::fmt::Display for LossCause {
             Self::DropNewest => f.write_str("drop-newest"),
             Self::Sink => f.write_str("sink"),
             Self::Discarded => f.write_str("discarded"),
+            Self::Timeout => f.write_str("timeout"),
             Self::Unknown(code) => write!(f, "cause {code}"),
         }
     }

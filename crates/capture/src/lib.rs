@@ -5,8 +5,16 @@
 //! or foreign file gives a [`CaptureError`] naming the offset, never a panic, and no
 //! allocation larger than the data actually present. It checks each lane's ring order
 //! and, with the trailer, [reconciles](CaptureReader::reconcile) every lane: records in
-//! the file = delivered, losses announced + lost after the last block = dropped. Version 1
-//! files (no causes, no trailer) are read too. `docs/file-format.md` describes the format
+//! the file = delivered, losses announced + lost after the last block = dropped.
+//!
+//! Format version 3 makes a capture self-describing for records that store raw clock
+//! ticks and name ids: the sink writes the process's clock calibration right after the
+//! header ([`CaptureReader::timebase`] turns ticks into nanoseconds) and, before each
+//! block, a names block with the names the process interned (`ada_names`) since the
+//! previous one, each name once, so a file cut short still names every record of its
+//! whole blocks ([`CaptureReader::names`]; an id it lacks shows as `#<id>`,
+//! [`Label::Unknown`]). Version 1 and 2 files (timestamps in nanoseconds, no names; version
+//! 1 without causes or trailer) are read too. `docs/file-format.md` describes the format
 //! byte by byte.
 //!
 //! Records are stored as written, so a record type must be plain old data
@@ -43,20 +51,26 @@
 //! // The stop wrote the trailer: every lane's blocks agree with its final counters.
 //! assert_eq!(reader.trailer().unwrap().totals.written, 5_000);
 //! assert!(reader.reconcile().unwrap().reconciles());
+//! // Version 3: the writer's clock calibration converts the records' ticks.
+//! assert!(reader.timebase().calibration().is_some());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+mod clock;
 mod format;
+mod names;
 mod reader;
 mod reconcile;
 mod sink;
 mod trailer;
 
+pub use clock::Timebase;
 pub use format::{
     BlockKind, FileHeader, LaneId, LossCause, Losses, MAX_BLOCK_BYTES, MAX_CAUSES, Record,
 };
+pub use names::{Label, Names};
 pub use reader::{Block, CaptureError, CaptureErrorKind, CaptureReader};
 pub use reconcile::{LaneCheck, LaneTally, Mismatch, Reconciliation};
 pub use sink::{FileSink, FileSinkError};

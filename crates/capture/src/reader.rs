@@ -1,10 +1,12 @@
 //! The validating reader.
 
+use crate::clock::{self, CLOCK_LEN, Timebase};
 use crate::format::{
-    BLOCK_FIXED, BLOCK_FIXED_V1, BLOCK_MAGIC, BlockKind, CAUSE_ENTRY, FILE_MAGIC, FileHeader,
-    HEADER_FIXED, LaneId, Losses, MAX_BLOCK_BYTES, MAX_CAUSES, OLDEST_VERSION, Record,
-    TRAILER_FIXED, TRAILER_MAGIC, VERSION,
+    BLOCK_FIXED, BLOCK_FIXED_V1, BLOCK_MAGIC, BlockKind, CAUSE_ENTRY, CLOCK_MAGIC, FILE_MAGIC,
+    FileHeader, HEADER_FIXED, LaneId, Losses, MAX_BLOCK_BYTES, MAX_CAUSES, NAMES_MAGIC,
+    NAMES_VERSION, OLDEST_VERSION, Record, TRAILER_FIXED, TRAILER_MAGIC, VERSION,
 };
+use crate::names::{MAX_NAMES_BLOCK, NAMES_FIXED, Names, NamesBlockError};
 use crate::reconcile::{LaneTally, Reconciliation};
 use crate::trailer::{LaneKey, TRAILER_MIN, Trailer};
 use ada_ring_buffer::RingFlags;
@@ -92,6 +94,13 @@ pub enum CaptureErrorKind {
     },
     /// The trailer is malformed (the text says how).
     BadTrailer(&'static str),
+    /// The clock record (version 3, right after the header) is missing or malformed
+    /// (the text says how).
+    BadClock(&'static str),
+    /// A names block is malformed (the text says how): its first id does not follow the
+    /// names before it, it has no names, its entries do not fill it exactly, a name is
+    /// over 1024 bytes, or its length is out of bounds.
+    BadNames(&'static str),
     /// Bytes follow the trailer.
     DataAfterTrailer,
     /// Records asked for as a type whose layout differs from the file's.
@@ -148,6 +157,8 @@ impl fmt::Display for CaptureError {
                  reordered block"
             ),
             CaptureErrorKind::BadTrailer(why) => write!(f, "bad trailer: {why}"),
+            CaptureErrorKind::BadClock(why) => write!(f, "bad clock record: {why}"),
+            CaptureErrorKind::BadNames(why) => write!(f, "bad names block: {why}"),
             CaptureErrorKind::DataAfterTrailer => f.write_str("data after the trailer"),
             CaptureErrorKind::LayoutMismatch { file, requested } => {
                 write!(f, "records are {file}, not {requested}")
@@ -243,9 +254,16 @@ impl Block {
 /// ([`lanes`](Self::lanes)); once [`next_block`](Self::next_block) has returned `None`,
 /// [`trailer`](Self::trailer) is the trailer, if the file has one, and
 /// [`reconcile`](Self::reconcile) checks the counts against it.
+///
+/// Format version 3 adds what the records' ids and ticks need: the clock record, read
+/// with the header ([`timebase`](Self::timebase)), and names blocks, read as they come
+/// between the ring blocks ([`names`](Self::names): after a block, every name its records
+/// can use is there).
 pub struct CaptureReader<R> {
     input: R,
     header: FileHeader,
+    timebase: Timebase,
+    names: Names,
     layouts: [Arc<str>; 2],
     position: u64,
     lanes: BTreeMap<LaneKey, LaneTally>,
@@ -327,11 +345,21 @@ impl<R: Read> CaptureReader<R> {
             Arc::from(header.index_layout.as_str()),
             Arc::from(header.detail_layout.as_str()),
         ];
+        let mut position = u64::from(length);
+        let timebase = if version >= NAMES_VERSION {
+            let calibration = read_clock(&mut input, position)?;
+            position += CLOCK_LEN as u64;
+            Timebase::Ticks(calibration)
+        } else {
+            Timebase::Nanoseconds
+        };
         Ok(Self {
             input,
             header,
+            timebase,
+            names: Names::default(),
             layouts,
-            position: u64::from(length),
+            position,
             lanes: BTreeMap::new(),
             trailer: None,
             ended: false,
@@ -342,6 +370,20 @@ impl<R: Read> CaptureReader<R> {
     #[must_use]
     pub fn header(&self) -> &FileHeader {
         &self.header
+    }
+
+    /// How the records' timestamps read: ticks with the writer's calibration (version
+    /// 3), nanoseconds (versions 1 and 2).
+    #[must_use]
+    pub fn timebase(&self) -> Timebase {
+        self.timebase
+    }
+
+    /// The names read so far (version 3; empty before): after
+    /// [`next_block`](Self::next_block) returned a block, every name its records can use.
+    #[must_use]
+    pub fn names(&self) -> &Names {
+        &self.names
     }
 
     /// Bytes read and checked so far: the offset of the next block (after the end, the
@@ -375,13 +417,25 @@ impl<R: Read> CaptureReader<R> {
     }
 
     /// The next block, or `None` at the end of the file (after the trailer, if any).
+    /// Names blocks on the way are read into [`names`](Self::names).
     ///
     /// # Errors
     /// A [`CaptureError`] naming the block's offset. After an error the reader's
     /// position is undefined: stop reading.
     pub fn next_block(&mut self) -> Result<Option<Block>, CaptureError> {
+        loop {
+            match self.step()? {
+                Step::Block(block) => return Ok(Some(block)),
+                Step::Names => {}
+                Step::End => return Ok(None),
+            }
+        }
+    }
+
+    /// Reads the next ring block, names block or trailer.
+    fn step(&mut self) -> Result<Step, CaptureError> {
         if self.ended {
-            return Ok(None);
+            return Ok(Step::End);
         }
         let offset = self.position;
         let error = |kind| CaptureError { offset, kind };
@@ -390,7 +444,7 @@ impl<R: Read> CaptureReader<R> {
         let magic = read_up_to(&mut self.input, 4, offset)?;
         if magic.is_empty() {
             self.ended = true;
-            return Ok(None);
+            return Ok(Step::End);
         }
         if magic.len() < 4 {
             return Err(error(CaptureErrorKind::Truncated {
@@ -400,7 +454,11 @@ impl<R: Read> CaptureReader<R> {
         }
         if !v1 && magic[..] == TRAILER_MAGIC {
             self.read_trailer(offset)?;
-            return Ok(None);
+            return Ok(Step::End);
+        }
+        if self.header.version >= NAMES_VERSION && magic[..] == NAMES_MAGIC {
+            self.read_names(offset)?;
+            return Ok(Step::Names);
         }
         if magic[..] != BLOCK_MAGIC {
             return Err(error(CaptureErrorKind::BadBlockMagic));
@@ -520,7 +578,55 @@ impl<R: Read> CaptureReader<R> {
             data,
         };
         tally.count(&block);
-        Ok(Some(block))
+        Ok(Step::Block(block))
+    }
+
+    /// Reads the names block at `offset` (its magic already read) into the table.
+    fn read_names(&mut self, offset: u64) -> Result<(), CaptureError> {
+        let error = |kind| CaptureError { offset, kind };
+        let fixed = read_up_to(&mut self.input, NAMES_FIXED as u64 - 4, offset)?;
+        if fixed.len() < NAMES_FIXED - 4 {
+            return Err(error(CaptureErrorKind::Truncated {
+                needed: NAMES_FIXED as u64,
+                found: 4 + fixed.len() as u64,
+            }));
+        }
+        let first = u32_at(&fixed, 0);
+        let count = u32_at(&fixed, 4);
+        let length = u64::from(u32_at(&fixed, 8));
+        if length < (NAMES_FIXED + 4) as u64 || length > MAX_NAMES_BLOCK as u64 {
+            return Err(error(CaptureErrorKind::BadNames(
+                "a length out of bounds (20 bytes to 1 MiB)",
+            )));
+        }
+        let rest_len = length - NAMES_FIXED as u64;
+        let rest = read_up_to(&mut self.input, rest_len, offset)?;
+        if (rest.len() as u64) < rest_len {
+            return Err(error(CaptureErrorKind::Truncated {
+                needed: length,
+                found: (NAMES_FIXED + rest.len()) as u64,
+            }));
+        }
+        let body_end = rest.len() - 4;
+        let stored = u32_at(&rest, body_end);
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(&NAMES_MAGIC);
+        hasher.update(&fixed);
+        hasher.update(&rest[..body_end]);
+        let computed = hasher.finalize();
+        if stored != computed {
+            return Err(error(CaptureErrorKind::BadChecksum { stored, computed }));
+        }
+        self.names
+            .extend_from_block(first, count, &rest[..body_end])
+            .map_err(|why| {
+                error(match why {
+                    NamesBlockError::Malformed(why) => CaptureErrorKind::BadNames(why),
+                    NamesBlockError::NotUtf8 => CaptureErrorKind::BadName,
+                })
+            })?;
+        self.position = offset + length;
+        Ok(())
     }
 
     /// Reads the trailer at `offset` (its magic already read), then checks that nothing
@@ -573,6 +679,32 @@ impl<R: Read> CaptureReader<R> {
         self.ended = true;
         Ok(())
     }
+}
+
+/// What [`CaptureReader::step`] read.
+enum Step {
+    Block(Block),
+    Names,
+    End,
+}
+
+/// Reads and checks the clock record at `offset` (right after a version 3 header).
+fn read_clock(input: &mut impl Read, offset: u64) -> Result<ada_clock::Calibration, CaptureError> {
+    let error = |kind| CaptureError { offset, kind };
+    let bytes = read_exact(input, CLOCK_LEN as u64, offset)?;
+    if bytes[..4] != CLOCK_MAGIC {
+        return Err(error(CaptureErrorKind::BadClock(
+            "no clock record after the header",
+        )));
+    }
+    let stored = u32_at(&bytes, CLOCK_LEN - 4);
+    let computed = crc32fast::hash(&bytes[..CLOCK_LEN - 4]);
+    if stored != computed {
+        return Err(error(CaptureErrorKind::BadChecksum { stored, computed }));
+    }
+    let mut record = [0; CLOCK_LEN];
+    record.copy_from_slice(&bytes);
+    clock::decode(&record).map_err(|why| error(CaptureErrorKind::BadClock(why)))
 }
 
 impl LaneTally {

@@ -6,6 +6,7 @@ use crate::format::{
     bounded_name, name_len, size_u32,
 };
 use crate::trailer::{LaneCounters, LaneFinal, LaneKey, Trailer};
+use crate::{clock, names};
 use ada_drain::{Delivery, DrainReport, LaneLayout, LaneShape, Sink, SinkError};
 use ada_ring_buffer::{RingFlags, RingHeader};
 use std::collections::HashMap;
@@ -82,6 +83,13 @@ impl From<FileSinkError> for std::io::Error {
 /// is cut back to its last whole block when it can be (a file that refuses, a pipe for
 /// one, keeps the torn block, which the reader reports with its offset).
 ///
+/// Format version 3: the file starts with the header and a clock record (the process's
+/// clock calibration, so readers convert the records' ticks to nanoseconds), and before
+/// each ring block the sink checks the process-wide name table (`ada_names::len`): the
+/// names added since its last check go into a names block in the same write, so every
+/// name is in the file once, before the first block that can use it, and a file cut
+/// short still names everything its whole blocks hold.
+///
 /// The drain [starts](Sink::start) the sink with the lanes' shapes before any delivery:
 /// a lane whose rings hold more than [`MAX_BLOCK_BYTES`] of records is refused there,
 /// so the sink never writes a block its reader would refuse. At shutdown
@@ -93,6 +101,8 @@ pub struct FileSink<I, D> {
     bytes: u64,
     /// Per registration and lane: the losses its written blocks announced.
     announced: HashMap<LaneKey, Losses>,
+    /// Names of the process-wide table written so far: ids `1..=names_written`.
+    names_written: u32,
     finished: bool,
     _records: PhantomData<fn(I, D)>,
 }
@@ -108,13 +118,16 @@ impl<I: Record, D: Record> FileSink<I, D> {
         Self::new(File::create(path)?)
     }
 
-    /// Writes the file header to `file` and appends blocks after it.
+    /// Writes the file header and the clock record (this process's
+    /// [`Calibration`](ada_clock::Calibration), measured now if it was not yet) to
+    /// `file` and appends blocks after them.
     ///
     /// # Errors
     /// [`FileSinkError::ZeroSizedRecord`], or the header could not be written.
     pub fn new(mut file: File) -> Result<Self, FileSinkError> {
         check_record_sizes::<I, D>()?;
-        let header = FileHeader::of::<I, D>().encode();
+        let mut header = FileHeader::of::<I, D>().encode();
+        header.extend_from_slice(&clock::encode(ada_clock::Calibration::get()));
         file.write_all(&header)?;
         Ok(Self {
             file,
@@ -122,12 +135,13 @@ impl<I: Record, D: Record> FileSink<I, D> {
             blocks: 0,
             bytes: header.len() as u64,
             announced: HashMap::new(),
+            names_written: 0,
             finished: false,
             _records: PhantomData,
         })
     }
 
-    /// Blocks written so far.
+    /// Ring blocks written so far (names blocks not counted).
     #[must_use]
     pub fn blocks(&self) -> u64 {
         self.blocks
@@ -184,8 +198,13 @@ impl<I: Record, D: Record> FileSink<I, D> {
         let lost = losses.lost();
         let mut flags = header.flags;
         flags.set(RingFlags::LOSS_BEFORE, lost > 0);
+        self.buffer.clear();
+        // The names interned since the last block, before the first block that can use
+        // them (the records were written after their names were interned, and the
+        // ring's hand-over to the drain orders those before this load).
+        let names_upto = self.new_names_into_buffer();
         let buffer = &mut self.buffer;
-        buffer.clear();
+        let start = buffer.len();
         buffer.extend_from_slice(&BLOCK_MAGIC);
         buffer.push(lane.to_byte());
         buffer.push(kind.to_byte());
@@ -201,9 +220,10 @@ impl<I: Record, D: Record> FileSink<I, D> {
         losses.encode_into(buffer);
         buffer.extend_from_slice(name);
         buffer.extend_from_slice(records);
-        let checksum = crc32fast::hash(buffer);
+        let checksum = crc32fast::hash(&buffer[start..]);
         buffer.extend_from_slice(&checksum.to_le_bytes());
         self.write("writing the capture file")?;
+        self.names_written = names_upto;
         self.blocks += 1;
         if !losses.is_empty() {
             let key = LaneKey {
@@ -214,6 +234,20 @@ impl<I: Record, D: Record> FileSink<I, D> {
             self.announced.entry(key).or_default().add_all(&losses);
         }
         Ok(())
+    }
+
+    /// Appends to the buffer a names block (or several) with the process-wide names not
+    /// yet written; returns the last id written once the buffer is.
+    fn new_names_into_buffer(&mut self) -> u32 {
+        // Acquire (in `ada_names::len`): every name up to it is readable.
+        let len = u32::try_from(ada_names::len()).unwrap_or(u32::MAX);
+        if len <= self.names_written {
+            return self.names_written;
+        }
+        let new = ada_names::names_from(self.names_written + 1);
+        let names: Vec<&str> = new.iter().map(|&(_, name)| name).collect();
+        names::encode_blocks(self.names_written + 1, &names, &mut self.buffer);
+        self.names_written + u32::try_from(names.len()).unwrap_or(0)
     }
 
     /// The trailer's entries for `report`: every lane that wrote something, with what
@@ -286,6 +320,7 @@ fn losses_before<T>(delivery: &Delivery<'_, T>) -> Losses {
         (LossCause::DropNewest, lost.newest),
         (LossCause::Sink, lost.sink),
         (LossCause::Discarded, delivery.discarded_before),
+        (LossCause::Timeout, lost.timeout),
     ]
     .into_iter()
     .collect()
@@ -300,6 +335,7 @@ fn lane_counters(lane: &ada_metrics::LaneSnapshot) -> LaneCounters {
             (LossCause::DropOldest, lane.dropped.oldest),
             (LossCause::DropNewest, lane.dropped.newest),
             (LossCause::Sink, lane.dropped.sink),
+            (LossCause::Timeout, lane.dropped.timeout),
         ]
         .into_iter()
         .collect(),

@@ -112,6 +112,12 @@ impl<S: ada_drain::Sink<u64, u32>> ada_drain::Sink<u64, u32> for Flaky<S> {
     }
 }
 
+/// A version 3 file's first bytes: `header`, then this process's clock record.
+fn with_clock(mut header: Vec<u8>) -> Vec<u8> {
+    header.extend_from_slice(&clock::encode(ada_clock::Calibration::get()));
+    header
+}
+
 fn read_all(bytes: &[u8]) -> Result<Vec<Block>, CaptureError> {
     let mut reader = CaptureReader::new(bytes)?;
     let mut blocks = Vec::new();
@@ -253,7 +259,7 @@ fn reader__foreign_input__then_not_a_capture_at_offset_zero() {
 #[test]
 fn reader__huge_record_count__then_block_too_large_without_allocating_it() {
     let (mut bytes, _) = capture(1, 10);
-    let header_len = usize::from(u16::from_le_bytes([bytes[10], bytes[11]]));
+    let header_len = read_all(&bytes).unwrap()[0].offset as usize;
     // The first block's record count.
     bytes[header_len + 20..header_len + 24].copy_from_slice(&u32::MAX.to_le_bytes());
     let error = read_all(&bytes).unwrap_err();
@@ -418,7 +424,7 @@ fn file_header__layout_names_over_the_limit__then_cut_and_read_back_per_lane() {
         detail_layout: "d".repeat(10),
         ..FileHeader::of::<u64, u32>()
     };
-    let bytes = header.encode();
+    let bytes = with_clock(header.encode());
     let reader = CaptureReader::new(&bytes[..]).unwrap();
     let read = reader.header();
     assert_eq!(read.layout(LaneId::Index), "i".repeat(1024));
@@ -516,8 +522,9 @@ fn reader__input_fails__then_io_error_at_the_offset_being_read() {
         "at byte 0: read error: the disk is on fire"
     );
 
-    // A whole header, then the input fails where the first block should be.
-    let header = FileHeader::of::<u64, u32>().encode();
+    // A whole header and clock record, then the input fails where the first block
+    // should be.
+    let header = with_clock(FileHeader::of::<u64, u32>().encode());
     let mut reader = CaptureReader::new(std::io::Read::chain(&header[..], Failing)).unwrap();
     let error = reader.next_block().unwrap_err();
     assert_eq!(error.offset, header.len() as u64);
@@ -566,7 +573,7 @@ fn reader__open_written_file__then_header_blocks_and_debug_position() {
     drop(sink);
     let mut reader = CaptureReader::open(&path).unwrap();
     assert_eq!(reader.header(), &FileHeader::of::<u64, u32>());
-    let header_len = FileHeader::of::<u64, u32>().encode().len();
+    let header_len = FileHeader::of::<u64, u32>().encode().len() + clock::CLOCK_LEN;
     let debug = format!("{reader:?}");
     assert!(debug.starts_with("CaptureReader"), "{debug}");
     assert!(
@@ -589,7 +596,7 @@ fn capture_error__display__then_offset_and_what_is_wrong() {
         ),
         (
             CaptureErrorKind::UnsupportedVersion(9),
-            "format version 9 is not supported (this reader reads 1 to 2)",
+            "format version 9 is not supported (this reader reads 1 to 3)",
         ),
         (
             CaptureErrorKind::BadHeaderLength(3),
@@ -653,6 +660,14 @@ fn capture_error__display__then_offset_and_what_is_wrong() {
             "bad trailer: a lane listed twice",
         ),
         (CaptureErrorKind::DataAfterTrailer, "data after the trailer"),
+        (
+            CaptureErrorKind::BadClock("a span of zero"),
+            "bad clock record: a span of zero",
+        ),
+        (
+            CaptureErrorKind::BadNames("no names"),
+            "bad names block: no names",
+        ),
         (
             CaptureErrorKind::LayoutMismatch {
                 file: "u64 (8 bytes)".to_owned(),
@@ -816,7 +831,7 @@ fn reader__version_1_file_cut_anywhere__then_whole_blocks_or_truncated() {
 
 #[test]
 fn reader__unknown_version__then_unsupported_version() {
-    for version in [0, 3, u16::MAX] {
+    for version in [0, 4, u16::MAX] {
         let header = FileHeader {
             version,
             ..FileHeader::of::<u64, u32>()
@@ -839,6 +854,7 @@ fn file_sink__losses_of_every_cause_before_blocks__then_read_back_by_cause() {
             oldest: 3,
             newest: 4,
             sink: 5,
+            ..Default::default()
         };
         first.discarded_before = 6;
         sink.index(&first).unwrap();
@@ -1167,6 +1183,7 @@ fn reader__malformed_loss_causes_with_valid_checksum__then_bad_loss_causes() {
         oldest: 3,
         newest: 4,
         sink: 0,
+        ..Default::default()
     };
     // Causes start at byte 42 of the block: code (2 bytes), events (8 bytes) each.
     let cases: [(&str, Change); 5] = [
@@ -1400,6 +1417,275 @@ fn losses__add_in_any_order__then_code_order_merged_and_named() {
         assert_eq!(LossCause::from_code(cause.code()), Some(cause));
     }
     assert_eq!(LossCause::from_code(0), None);
-    assert_eq!(LossCause::from_code(5), Some(LossCause::Unknown(5)));
-    assert!(!LossCause::Discarded.is_loss() && LossCause::Unknown(5).is_loss());
+    assert_eq!(LossCause::from_code(6), Some(LossCause::Unknown(6)));
+    assert!(!LossCause::Discarded.is_loss() && LossCause::Unknown(6).is_loss());
+}
+
+/// A file of one ring block (records 1, 2) with `names` spliced in as names blocks
+/// before it (ids from `first`), and the names blocks' offset. (These unit tests never
+/// intern names, so the sink writes none itself: see `tests/names.rs` for those.)
+fn with_names_blocks(first: u32, names: &[&str]) -> (Vec<u8>, usize) {
+    let (bytes, _, _) = written(|sink| {
+        ada_drain::Sink::<u64, u32>::index(sink, &delivery(None, None, &[1_u64, 2])).unwrap();
+    });
+    let start = read_all(&bytes).unwrap()[0].offset as usize;
+    let mut spliced = bytes[..start].to_vec();
+    names::encode_blocks(first, names, &mut spliced);
+    spliced.extend_from_slice(&bytes[start..]);
+    (spliced, start)
+}
+
+#[test]
+fn file_sink__header__then_clock_record_of_this_process() {
+    let (bytes, _, _) = written(|_| {});
+    let reader = CaptureReader::new(&bytes[..]).unwrap();
+    assert_eq!(reader.header().version, 3);
+    assert_eq!(
+        reader.timebase(),
+        Timebase::Ticks(*ada_clock::Calibration::get())
+    );
+    let header_len = FileHeader::of::<u64, u32>().encode().len();
+    assert_eq!(reader.position(), (header_len + clock::CLOCK_LEN) as u64);
+    assert_eq!(&bytes[header_len..header_len + 4], b"CLOK");
+    assert!(
+        reader.names().is_empty(),
+        "no names interned in this process"
+    );
+}
+
+#[test]
+fn reader__clock_record_wrong__then_typed_error_at_its_offset() {
+    let (bytes, _, _) = written(|_| {});
+    let at = FileHeader::of::<u64, u32>().encode().len();
+    let end = at + clock::CLOCK_LEN;
+    let cases: [(&str, Edit, CaptureErrorKind); 4] = [
+        (
+            "magic",
+            |b, at| b[at] = b'X',
+            CaptureErrorKind::BadClock("no clock record after the header"),
+        ),
+        (
+            "source",
+            |b, at| b[at + 4] = 9,
+            CaptureErrorKind::BadClock("an unknown clock source"),
+        ),
+        (
+            "reserved",
+            |b, at| b[at + 6] = 1,
+            CaptureErrorKind::BadClock("reserved bytes are not zero"),
+        ),
+        (
+            "ns span",
+            |b, at| b[at + 16..at + 24].fill(0),
+            CaptureErrorKind::BadClock("a span of zero"),
+        ),
+    ];
+    for (what, change, kind) in cases {
+        let mut changed = bytes.clone();
+        change(&mut changed, at);
+        reseal(&mut changed, at, end);
+        let error = CaptureReader::new(&changed[..]).unwrap_err();
+        assert_eq!(
+            error,
+            CaptureError {
+                offset: at as u64,
+                kind
+            },
+            "{what}"
+        );
+    }
+    // Unsealed: the checksum says so.
+    let mut changed = bytes.clone();
+    changed[at + 30] ^= 1;
+    let error = CaptureReader::new(&changed[..]).unwrap_err();
+    assert!(
+        matches!(error.kind, CaptureErrorKind::BadChecksum { .. }),
+        "{error}"
+    );
+    // Cut inside it: truncated, at its offset.
+    let error = CaptureReader::new(&bytes[..end - 1]).unwrap_err();
+    assert_eq!(error.offset, at as u64);
+    assert_eq!(
+        error.kind,
+        CaptureErrorKind::Truncated {
+            needed: clock::CLOCK_LEN as u64,
+            found: clock::CLOCK_LEN as u64 - 1
+        }
+    );
+}
+
+#[test]
+fn clock_record__round_trip__then_same_calibration_for_every_source() {
+    for source in [
+        ada_clock::ClockSource::Tsc,
+        ada_clock::ClockSource::Monotonic,
+        ada_clock::ClockSource::None,
+    ] {
+        let calibration = ada_clock::Calibration {
+            source,
+            ticks_span: 2_400_000_123,
+            ns_span: 1_000_000_007,
+            anchor_ticks: u64::MAX - 5,
+            anchor_unix_ns: 1_764_000_000_000_000_000,
+        };
+        assert_eq!(clock::decode(&clock::encode(&calibration)), Ok(calibration));
+    }
+}
+
+#[test]
+fn reader__names_blocks_before_a_ring__then_names_read_with_their_ids() {
+    let names: Vec<String> = (0..3_000)
+        .map(|i| format!("name {i} {}", "x".repeat(i % 1000)))
+        .collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (bytes, start) = with_names_blocks(1, &refs);
+    let mut reader = CaptureReader::new(&bytes[..]).unwrap();
+    let block = reader.next_block().unwrap().unwrap();
+    assert_eq!(block.records::<u64>().unwrap(), [1, 2]);
+    assert!(
+        block.offset as usize - start > names::MAX_NAMES_BLOCK,
+        "more names than one block holds: split"
+    );
+    assert_eq!(reader.names().len(), 3_000);
+    for (id, name) in reader.names().iter() {
+        assert_eq!(name, names[id as usize - 1]);
+    }
+    assert_eq!(reader.names().label(3_000), Label::Name(refs[2_999]));
+    assert_eq!(reader.names().label(3_001), Label::Unknown(3_001));
+    assert_eq!(reader.names().label(3_001).to_string(), "#3001");
+    assert_eq!(reader.next_block().unwrap(), None);
+}
+
+#[test]
+fn reader__names_block_malformed_with_valid_checksum__then_bad_names_at_its_offset() {
+    // Fields after the magic: first id (4), count (8), length (12); entries from 16.
+    let cases: [(&str, u32, &[&str], Edit, CaptureErrorKind); 6] = [
+        (
+            "a gap in the ids",
+            2,
+            &["a"],
+            |_, _| {},
+            CaptureErrorKind::BadNames("the first id does not follow the names before it"),
+        ),
+        (
+            "no names",
+            1,
+            &["a"],
+            |b, at| b[at + 8..at + 12].fill(0),
+            CaptureErrorKind::BadNames("no names"),
+        ),
+        (
+            "count above the entries",
+            1,
+            &["a"],
+            |b, at| b[at + 8] = 2,
+            CaptureErrorKind::BadNames("entries shorter than the count"),
+        ),
+        (
+            "count below the entries",
+            1,
+            &["a", "b"],
+            |b, at| b[at + 8] = 1,
+            CaptureErrorKind::BadNames("bytes after the last name"),
+        ),
+        (
+            "a name over the limit",
+            1,
+            &["a"],
+            |b, at| b[at + 16..at + 18].copy_from_slice(&1025_u16.to_le_bytes()),
+            CaptureErrorKind::BadNames("a name over 1024 bytes"),
+        ),
+        (
+            "not UTF-8",
+            1,
+            &["ab"],
+            |b, at| b[at + 18] = 0xff,
+            CaptureErrorKind::BadName,
+        ),
+    ];
+    for (what, first, names, change, kind) in cases {
+        let (mut bytes, at) = with_names_blocks(first, names);
+        let end = read_all(&bytes).map_or(0, |blocks| blocks[0].offset as usize);
+        let end = if end == 0 {
+            at + u32_at(&bytes, at + 12) as usize
+        } else {
+            end
+        };
+        change(&mut bytes, at);
+        reseal(&mut bytes, at, end);
+        let error = read_all(&bytes).unwrap_err();
+        assert_eq!(
+            error,
+            CaptureError {
+                offset: at as u64,
+                kind
+            },
+            "{what}"
+        );
+    }
+    // A length out of bounds is refused before anything is read (or allocated).
+    for length in [0, 19, names::MAX_NAMES_BLOCK as u32 + 1, u32::MAX] {
+        let (mut bytes, at) = with_names_blocks(1, &["a"]);
+        bytes[at + 12..at + 16].copy_from_slice(&length.to_le_bytes());
+        let error = read_all(&bytes).unwrap_err();
+        assert!(
+            matches!(error.kind, CaptureErrorKind::BadNames(_)),
+            "{length}: {error}"
+        );
+        assert_eq!(error.offset, at as u64);
+    }
+}
+
+#[test]
+fn reader__names_block_cut_or_changed__then_truncated_or_bad_checksum_at_its_offset() {
+    let (bytes, at) = with_names_blocks(1, &["alpha", "beta"]);
+    let end = at + u32_at(&bytes, at + 12) as usize;
+    for cut in at + 1..end {
+        let error = read_all(&bytes[..cut]).unwrap_err();
+        assert_eq!(error.offset, at as u64, "cut at {cut}");
+        assert!(
+            matches!(error.kind, CaptureErrorKind::Truncated { .. }),
+            "{error}"
+        );
+    }
+    for changed_at in at + 4..end {
+        let mut changed = bytes.clone();
+        changed[changed_at] ^= 0x40;
+        let error = read_all(&changed).unwrap_err();
+        assert_eq!(error.offset, at as u64, "changed at {changed_at}");
+    }
+}
+
+#[test]
+fn reader__version_2_file__then_nanoseconds_and_no_names() {
+    // A version 2 file: the same header and ring blocks, without the clock record.
+    let (bytes, _, _) = written(|sink| {
+        ada_drain::Sink::<u64, u32>::index(sink, &delivery(None, None, &[7_u64])).unwrap();
+    });
+    let header = FileHeader {
+        version: 2,
+        ..FileHeader::of::<u64, u32>()
+    }
+    .encode();
+    let mut v2 = header.clone();
+    v2.extend_from_slice(&bytes[header.len() + clock::CLOCK_LEN..]);
+    let mut reader = CaptureReader::new(&v2[..]).unwrap();
+    assert_eq!(reader.timebase(), Timebase::Nanoseconds);
+    assert_eq!(reader.timebase().to_ns(123), 123);
+    let block = reader.next_block().unwrap().unwrap();
+    assert_eq!(block.records::<u64>().unwrap(), [7]);
+    assert!(reader.names().is_empty());
+    // A names block means nothing to version 2: not a block.
+    let (named, at) = with_names_blocks(1, &["a"]);
+    let mut v2 = header;
+    v2.extend_from_slice(&named[at..]);
+    let error = read_all(&v2).unwrap_err();
+    assert_eq!(error.kind, CaptureErrorKind::BadBlockMagic);
+}
+
+/// A change to a file's bytes at an offset (a plain function: no captures).
+type Edit = fn(&mut Vec<u8>, usize);
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
 }

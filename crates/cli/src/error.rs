@@ -72,6 +72,13 @@ pub(crate) enum Failure {
         /// Whether the trailer's totals disagree with its lanes.
         totals: bool,
     },
+    /// The main job's traced runs computed something else than its untraced runs.
+    Diverged {
+        /// The first run's digest.
+        expected: u64,
+        /// A later run's.
+        found: u64,
+    },
     /// The soak found broken invariants.
     Soak {
         /// Violations found (integrity, order, accounting).
@@ -96,6 +103,7 @@ impl Failure {
             | Self::Producer(_)
             | Self::NotConserved
             | Self::NotReconciled { .. }
+            | Self::Diverged { .. }
             | Self::Soak { .. } => EXIT_VIOLATED,
         }
     }
@@ -160,6 +168,10 @@ impl fmt::Display for Failure {
                     (None, false) => Ok(()),
                 }
             }
+            Self::Diverged { expected, found } => write!(
+                f,
+                "the workload's digest changed between runs ({expected:#018x}, then {found:#018x})"
+            ),
             Self::Soak {
                 violations,
                 conserved,
@@ -181,6 +193,7 @@ impl std::error::Error for Failure {
             Self::NotConserved
             | Self::NotReconciled { .. }
             | Self::Soak { .. }
+            | Self::Diverged { .. }
             | Self::WouldOverwriteInput { .. } => None,
         }
     }

@@ -147,6 +147,21 @@ fn report(summary: &ExportSummary, input: &Path, target: &str, to_stdout: bool) 
             );
         }
     }
+    if summary.unknown_names > 0 {
+        eprintln!(
+            "ada: {}: {} name ids are not in the capture's name table: shown as #<id>",
+            input.display(),
+            summary.unknown_names
+        );
+    }
+    if summary.args_unattached > 0 {
+        eprintln!(
+            "ada: {}: {} argument records follow no event on their lane (it was lost, or \
+             another record came between): not exported",
+            input.display(),
+            summary.args_unattached
+        );
+    }
     if summary.reconciles == Some(false) {
         eprintln!(
             "ada: {}: the capture's blocks do not reconcile with its trailer (`ada inspect` \

@@ -10,13 +10,19 @@
 //!   (what a crash leaves): a warning on stderr naming the byte, exit 0;
 //! - with an unreadable block in the middle (a bad checksum, a duplicated or reordered
 //!   ring, ...): what precedes it is shown, then the error, exit 2.
+//!
+//! Times are nanoseconds: a version 3 capture's ticks converted with its clock record's
+//! calibration (since its anchor), older captures' as stored. Names are the capture's
+//! (version 3 names blocks): a name id the capture lacks is shown `#<id>`, and both
+//! commands warn on stderr how many there were.
 
 use crate::error::Failure;
 use ada::capture::{
-    Block, BlockKind, CaptureError, CaptureErrorKind, CaptureReader, FileHeader, LaneCounters,
-    LaneId, LaneKey, LaneTally, LossCause, Losses, Reconciliation, Record, Trailer,
+    Block, BlockKind, CaptureError, CaptureErrorKind, CaptureReader, FileHeader, Label,
+    LaneCounters, LaneId, LaneKey, LaneTally, LossCause, Losses, Names, Reconciliation, Record,
+    Timebase, Trailer,
 };
-use ada::{Detail, Event};
+use ada::{ArgType, Detail, Event, EventKind};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -159,25 +165,97 @@ impl Ending {
     }
 }
 
-/// Reads every block of `path`, calling `f` for each, until the end or the first
-/// unreadable block. Only an unreadable header, or `f`'s failure, is an `Err`.
+/// What a capture says beside its blocks: how its timestamps read and its names (as
+/// far as read).
+#[derive(Debug, Clone, Copy)]
+struct Context<'a> {
+    timebase: Timebase,
+    names: &'a Names,
+}
+
+/// What [`for_each_block`] read besides the blocks.
+struct Read {
+    header: FileHeader,
+    tallies: BTreeMap<LaneKey, LaneTally>,
+    ending: Ending,
+    timebase: Timebase,
+    names: usize,
+}
+
+/// Reads every block of `path`, calling `f` for each (with the names read so far), until
+/// the end or the first unreadable block. Only an unreadable header, or `f`'s failure, is
+/// an `Err`.
 fn for_each_block(
     path: &Path,
-    mut f: impl FnMut(&Block) -> Result<(), Failure>,
-) -> Result<(FileHeader, BTreeMap<LaneKey, LaneTally>, Ending), Failure> {
+    mut f: impl FnMut(&Block, Context<'_>) -> Result<(), Failure>,
+) -> Result<Read, Failure> {
     let mut reader = CaptureReader::open(path).map_err(|source| Failure::Capture {
         path: path.to_owned(),
         source,
     })?;
+    let timebase = reader.timebase();
     let error = loop {
         match reader.next_block() {
-            Ok(Some(block)) => f(&block)?,
+            Ok(Some(block)) => f(
+                &block,
+                Context {
+                    timebase,
+                    names: reader.names(),
+                },
+            )?,
             Ok(None) => break None,
             Err(error) => break Some(error),
         }
     };
     let ending = Ending::of(&reader, error);
-    Ok((reader.header().clone(), reader.lanes().clone(), ending))
+    Ok(Read {
+        header: reader.header().clone(),
+        tallies: reader.lanes().clone(),
+        ending,
+        timebase,
+        names: reader.names().len(),
+    })
+}
+
+/// Counts the name ids of `events` (names, categories, argument keys and name values)
+/// that `names` lacks.
+fn unknown_ids(events: &[Event], names: &Names) -> u64 {
+    let unknown = |id: u32| u64::from(names.label(id).is_unknown());
+    events
+        .iter()
+        .map(|event| {
+            let value = match event.arg_type() {
+                Some(ArgType::Name) => u32::try_from(event.argument).map_or(0, unknown),
+                _ => 0,
+            };
+            unknown(event.name) + unknown(event.category) + value
+        })
+        .sum()
+}
+
+/// The stderr warning for `unknown` ids missing from the capture's name table.
+fn warn_unknown(path: &Path, unknown: u64) {
+    if unknown > 0 {
+        eprintln!(
+            "ada: {}: {unknown} name ids are not in the capture's name table: shown as #<id>",
+            path.display()
+        );
+    }
+}
+
+/// The clock record as JSON (`null` for versions 1 and 2: nanoseconds as stored).
+fn clock_json(timebase: Timebase) -> Value {
+    match timebase.calibration() {
+        None => Value::Null,
+        Some(calibration) => json!({
+            "source": calibration.source.name(),
+            "ticks_per_second": calibration.ticks_per_second(),
+            "ticks_span": calibration.ticks_span,
+            "ns_span": calibration.ns_span,
+            "anchor_ticks": calibration.anchor_ticks,
+            "anchor_unix_ns": calibration.anchor_unix_ns,
+        }),
+    }
 }
 
 /// The records of a block as `T`, or a usage error naming the file.
@@ -271,7 +349,8 @@ fn counters_json(counters: &LaneCounters) -> Value {
 /// then how the file ends and, with a trailer, whether every lane reconciles.
 pub(crate) fn inspect(path: &Path, as_json: bool) -> Result<(), Failure> {
     let mut times: BTreeMap<LaneKey, LaneSummary> = BTreeMap::new();
-    let (header, tallies, ending) = for_each_block(path, |block| {
+    let mut unknown = 0_u64;
+    let read = for_each_block(path, |block, context| {
         let key = LaneKey {
             slot: block.slot,
             generation: block.generation,
@@ -282,21 +361,34 @@ pub(crate) fn inspect(path: &Path, as_json: bool) -> Result<(), Failure> {
             .or_insert_with(|| LaneSummary::new(key, &block.thread_name));
         let timestamps: Vec<u64> = match (block.lane, block.bytes().is_empty()) {
             (_, true) => Vec::new(),
-            (LaneId::Index, false) if block.holds::<Event>() => records::<Event>(path, block)?
-                .iter()
-                .map(|e| e.timestamp_ns)
-                .collect(),
+            (LaneId::Index, false) if block.holds::<Event>() => {
+                let events = records::<Event>(path, block)?;
+                unknown += unknown_ids(&events, context.names);
+                events
+                    .iter()
+                    // Argument records carry no time.
+                    .filter(|e| e.kind() != Some(EventKind::Arg))
+                    .map(|e| e.ticks)
+                    .collect()
+            }
             (LaneId::Detail, false) if block.holds::<Detail>() => records::<Detail>(path, block)?
                 .iter()
-                .map(|d| d.timestamp_ns)
+                .map(|d| d.ticks)
                 .collect(),
             _ => Vec::new(),
         };
         for timestamp in timestamps {
-            lane.add_time(timestamp);
+            lane.add_time(context.timebase.to_ns(timestamp));
         }
         Ok(())
     })?;
+    let Read {
+        header,
+        tallies,
+        ending,
+        timebase,
+        names,
+    } = read;
     let mut lanes = times;
     for (key, tally) in &tallies {
         lanes
@@ -326,21 +418,39 @@ pub(crate) fn inspect(path: &Path, as_json: bool) -> Result<(), Failure> {
         }
     }
     let lanes: Vec<LaneSummary> = lanes.into_values().collect();
+    let file = FileFacts {
+        header: &header,
+        timebase,
+        names,
+        unknown,
+    };
     if as_json {
-        print_json(path, &header, &lanes, &announced, &ending)?;
+        print_json(path, &file, &lanes, &announced, &ending)?;
     } else {
-        print_text(path, &header, &lanes, &announced, &ending)?;
+        print_text(path, &file, &lanes, &announced, &ending)?;
     }
+    warn_unknown(path, unknown);
     ending.outcome(path, "inspected what precedes it")
+}
+
+/// What `inspect` says about the file as a whole.
+struct FileFacts<'a> {
+    header: &'a FileHeader,
+    timebase: Timebase,
+    /// Names in the capture's table.
+    names: usize,
+    /// Name ids the records use that the table lacks.
+    unknown: u64,
 }
 
 fn print_json(
     path: &Path,
-    header: &FileHeader,
+    file: &FileFacts<'_>,
     lanes: &[LaneSummary],
     announced: &Losses,
     ending: &Ending,
 ) -> Result<(), Failure> {
+    let header = file.header;
     let trailer = match ending {
         Ending::Trailer {
             trailer,
@@ -364,6 +474,9 @@ fn print_json(
         "version": header.version,
         "index_layout": header.index_layout,
         "detail_layout": header.detail_layout,
+        "clock": clock_json(file.timebase),
+        "names": file.names,
+        "unknown_name_ids": file.unknown,
         "lanes": lanes,
         "lost_by_cause": (header.version >= 2).then(|| by_cause(announced, true)),
         "discarded_before": announced.get(LossCause::Discarded),
@@ -382,11 +495,12 @@ fn print_json(
 
 fn print_text(
     path: &Path,
-    header: &FileHeader,
+    file: &FileFacts<'_>,
     lanes: &[LaneSummary],
     announced: &Losses,
     ending: &Ending,
 ) -> Result<(), Failure> {
+    let header = file.header;
     let mut out = std::io::stdout().lock();
     let mut line = |text: String| writeln!(out, "{text}").map_err(Failure::stdout);
     line(format!(
@@ -398,6 +512,20 @@ fn print_text(
         header.detail_layout,
         header.detail_record_size
     ))?;
+    match file.timebase.calibration() {
+        Some(calibration) => line(format!(
+            "clock: {} ticks, {:.6} GHz (timestamps: ns since the calibration's anchor);              names: {}{}",
+            calibration.source.name(),
+            calibration.ticks_per_second() / 1e9,
+            file.names,
+            if file.unknown > 0 {
+                format!(", {} ids not in the table", file.unknown)
+            } else {
+                String::new()
+            }
+        ))?,
+        None => line("clock: timestamps in ns as stored (before version 3); no names".to_owned())?,
+    }
     line(format!(
         "{:<14} {:>5} {:>4} {:<6} {:>8} {:>6} {:>11} {:>10} {:>7} {:>7} {:>12} {:>11} {:>10} {:>4}",
         "thread",
@@ -519,7 +647,8 @@ fn lane_name(lane: LaneId) -> &'static str {
 pub(crate) fn dump(path: &Path) -> Result<(), Failure> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let (_, _, ending) = for_each_block(path, |block| {
+    let mut unknown = 0_u64;
+    let read = for_each_block(path, |block, context| {
         let origin = json!({
             "thread": block.thread_name,
             "slot": block.slot,
@@ -531,12 +660,23 @@ pub(crate) fn dump(path: &Path) -> Result<(), Failure> {
         let lines: Vec<Value> = if block.holds::<Event>() {
             records::<Event>(path, block)?
                 .iter()
-                .map(|record| json!({"origin": origin, "event": record}))
+                .map(|record| {
+                    let event = event_json(record, context, &mut unknown);
+                    json!({"origin": origin, "event": event})
+                })
                 .collect()
         } else if block.holds::<Detail>() {
             records::<Detail>(path, block)?
                 .iter()
-                .map(|record| json!({"origin": origin, "detail": record}))
+                .map(|record| {
+                    let detail = json!({
+                        "ts_ns": context.timebase.to_ns(record.ticks),
+                        "ticks": record.ticks,
+                        "function": record.function,
+                        "payload": record.payload,
+                    });
+                    json!({"origin": origin, "detail": detail})
+                })
                 .collect()
         } else {
             vec![json!({"origin": origin, "bytes": hex(block.bytes())})]
@@ -547,7 +687,69 @@ pub(crate) fn dump(path: &Path) -> Result<(), Failure> {
         Ok(())
     })?;
     out.flush().map_err(Failure::stdout)?;
-    ending.outcome(path, "dumped every whole block before it")
+    warn_unknown(path, unknown);
+    read.ending
+        .outcome(path, "dumped every whole block before it")
+}
+
+/// `id` as the capture names it: `null` for 0, the name, or `#<id>` (counted in
+/// `unknown`).
+fn name_json(names: &Names, id: u32, unknown: &mut u64) -> Value {
+    match names.label(id) {
+        Label::None => Value::Null,
+        Label::Name(name) => json!(name),
+        label @ Label::Unknown(_) => {
+            *unknown += 1;
+            json!(label.to_string())
+        }
+    }
+}
+
+/// An index record as `dump` shows it: its kind, time in ns (with the raw ticks), names
+/// resolved; an argument record's key, type and typed value.
+fn event_json(event: &Event, context: Context<'_>, unknown: &mut u64) -> Value {
+    let names = context.names;
+    let kind = match event.kind() {
+        Some(kind) => json!(kind),
+        None => json!(event.kind),
+    };
+    if event.kind() == Some(EventKind::Arg) {
+        let (ty, value) = match event.arg_type() {
+            Some(ArgType::U64) => ("u64", json!(event.argument)),
+            Some(ArgType::I64) => ("i64", json!(event.argument.cast_signed())),
+            // JSON has no NaN or infinities: those as strings.
+            Some(ArgType::F64) => {
+                let x = f64::from_bits(event.argument);
+                (
+                    "f64",
+                    serde_json::Number::from_f64(x)
+                        .map_or_else(|| json!(x.to_string()), Value::Number),
+                )
+            }
+            Some(ArgType::Bool) => ("bool", json!(event.argument != 0)),
+            Some(ArgType::Name) => (
+                "name",
+                u32::try_from(event.argument)
+                    .map_or(json!(event.argument), |id| name_json(names, id, unknown)),
+            ),
+            None => ("unknown", json!(event.argument)),
+        };
+        return json!({
+            "kind": kind,
+            "key": name_json(names, event.name, unknown),
+            "type": ty,
+            "value": value,
+        });
+    }
+    json!({
+        "kind": kind,
+        "ts_ns": context.timebase.to_ns(event.ticks),
+        "ticks": event.ticks,
+        "name": name_json(names, event.name, unknown),
+        "category": name_json(names, event.category, unknown),
+        "argument": event.argument,
+        "depth": event.depth,
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {

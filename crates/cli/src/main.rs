@@ -1,8 +1,10 @@
-//! `ada`: the main job. With no arguments it runs the default workload, one producer
-//! thread per core writing 32-byte index records and marked detail records through the
-//! whole pipeline for a few seconds, and prints the report. Subcommands run the workload
-//! with other settings, capture it to a file, read capture files back, soak the
-//! pipeline, and measure the drain's idle CPU. Everything goes through the facade `ada`.
+//! `ada`: the main job. With no command it runs an instrumented workload (`job.rs`):
+//! worker threads, one per core, hash, parse and sort generated data with enter/leave
+//! spans three deep, once untraced and once traced with the same inputs, three times
+//! each, and the report gives the tracing overhead, what moved and what was lost (with
+//! the loss explained), the drain thread's CPU and the memory per thread. Commands run
+//! the flood workload (`stress`, `record`), read capture files back, soak the pipeline,
+//! and measure the drain's idle CPU. Everything goes through the facade `ada`.
 //!
 //! Exit status: 0 when every event is accounted for, 1 when an invariant broke, 2 for
 //! usage, configuration or input errors (with a message that says what to fix). Every
@@ -14,11 +16,13 @@ mod error;
 mod export;
 mod idle;
 mod inspect;
+mod job;
+mod lanes;
 mod out;
 mod soak;
 mod stress;
 
-use clap::{Args, FromArgMatches, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use error::Failure;
 use out::outln;
 use std::io::Write;
@@ -39,21 +43,35 @@ Exit status:
 const ABOUT: &str = "\
 ada: per-thread trace lanes, one drain thread, nothing lost uncounted.
 
-With no command, `ada` runs the main job: `ada stress` with its defaults (one producer
-thread per core for 3 seconds, drop-oldest, null sink), then prints the report.";
+With no command, `ada` runs the main job: worker threads (one per core, at least 2) hash,
+parse and sort generated data with enter/leave spans, untraced and traced with the same
+inputs (3 runs each, about 4 s in all), then report the tracing overhead, events written,
+delivered and dropped (losses explained), the drain thread's CPU and the memory per
+thread. `ada stress` is the flood test.";
 
-/// The command line: a command, or none for the main job.
+/// The command line: a command, or none for the main job (with its options).
 #[derive(Debug, Parser)]
-#[command(name = "ada", version, about = ABOUT, long_about = None, after_help = AFTER_HELP)]
+#[command(
+    name = "ada",
+    version,
+    about = ABOUT,
+    long_about = None,
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// The main job's options (without a command).
+    #[command(flatten)]
+    job: job::JobArgs,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Producer threads write through the whole pipeline; reports throughput, losses by
-    /// cause and conservation (what `ada` alone runs, with the defaults).
+    /// The flood test: producer threads write enter/leave pairs as fast as they can
+    /// through the whole pipeline; reports throughput, losses by cause (explained) and
+    /// conservation.
     Stress(stress::StressCommand),
     /// The stress workload captured to a file.
     Record(stress::RecordCommand),
@@ -84,8 +102,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => defaults::<stress::StressCommand>()
-            .and_then(|command| stress::run(&command.workload, &command.sink)),
+        None => job::run(&cli.job),
         Some(Command::Stress(command)) => stress::run(&command.workload, &command.sink),
         Some(Command::Record(command)) => {
             stress::run(&command.workload, &SinkChoice::File(command.out.clone())).map(|()| {
@@ -126,16 +143,6 @@ fn say(failure: &Failure) {
     let _ = writeln!(std::io::stderr(), "ada: {failure}");
 }
 
-/// A command's arguments with every default, as if given no flags: `ada` alone runs
-/// `ada stress` exactly as `ada stress` with no flags would.
-fn defaults<T: Args + FromArgMatches>() -> Result<T, Failure> {
-    let command = T::augment_args(clap::Command::new("ada"));
-    command
-        .try_get_matches_from(["ada"])
-        .and_then(|matches| T::from_arg_matches(&matches))
-        .map_err(Failure::Arguments)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(non_snake_case)]
@@ -148,8 +155,31 @@ mod tests {
     }
 
     #[test]
-    fn defaults__stress_without_flags__then_the_documented_workload() {
-        let command = defaults::<stress::StressCommand>().unwrap();
+    fn parse__no_command__then_the_main_job_with_its_defaults() {
+        let cli = Cli::try_parse_from(["ada"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.job.threads, None);
+        assert!((cli.job.seconds - 4.0).abs() < f64::EPSILON);
+        assert_eq!(cli.job.repeats, 3);
+        assert_eq!(cli.job.out, None);
+        assert!(!cli.job.json);
+        let cli = Cli::try_parse_from(["ada", "--json", "-o", "run.ada"]).unwrap();
+        assert!(cli.command.is_none() && cli.job.json);
+        assert_eq!(cli.job.out, Some(PathBuf::from("run.ada")));
+    }
+
+    #[test]
+    fn parse__job_options_before_a_command__then_usage_error() {
+        assert!(Cli::try_parse_from(["ada", "--json", "stress"]).is_err());
+    }
+
+    #[test]
+    fn parse__stress_without_flags__then_the_documented_workload() {
+        let Some(Command::Stress(command)) =
+            Cli::try_parse_from(["ada", "stress"]).unwrap().command
+        else {
+            panic!("not stress");
+        };
         assert_eq!(command.sink, SinkChoice::Null);
         assert_eq!(command.workload.policy, stress::Policy::DropOldest);
         assert!((command.workload.seconds - 3.0).abs() < f64::EPSILON);

@@ -1,12 +1,14 @@
-//! The main job: producer threads write through the whole pipeline for a while, then
-//! the report says what moved, what was lost and why, and whether every event is
-//! accounted for.
+//! `ada stress` and `ada record`, the flood test: producer threads write enter/leave
+//! pairs as fast as they can through the whole pipeline for a while, then the report
+//! says what moved, what was lost and why (each lossy lane's loss explained), what the
+//! lanes cost per thread, and whether every event is accounted for.
 
 use crate::error::{BadValue, Failure, ProducerError};
+use crate::lanes::{Explained, MemoryPerThread, print_explanations};
 use crate::out::outln;
 use ada::drain::ThreadReport;
 use ada::metrics::LaneSnapshot;
-use ada::ring_pool::{Lane, MAX_RINGS};
+use ada::ring_pool::MAX_RINGS;
 use ada::{
     Detail, DrainReport, DrainSnapshot, Event, EventKind, ExhaustionPolicy, FileSink, LaneConfig,
     LaneMode, NullSink, Tracer, TracerBuilder,
@@ -38,9 +40,19 @@ pub(crate) struct StressArgs {
     /// `--seconds` have passed).
     #[arg(long, value_parser = clap::value_parser!(u64).range(2..))]
     pub(crate) events: Option<u64>,
-    /// What a thread does when all its rings are full.
+    /// What a thread does when all its index rings are full (the detail lane, a flight
+    /// recorder, keeps its own policy).
     #[arg(long, value_enum, default_value_t = Policy::DropOldest)]
     pub(crate) policy: Policy,
+    /// With `--policy block`: wait at most this many milliseconds for a free ring, then
+    /// drop new events (cause `timeout`) until the drain returns one; 1 to 86400000
+    /// (default: wait as long as it takes).
+    #[arg(
+        long,
+        value_name = "MS",
+        value_parser = clap::value_parser!(u64).range(1..=86_400_000)
+    )]
+    pub(crate) block_timeout_ms: Option<u64>,
     /// Index records per ring, 1 to 262144 (a ring of 32-byte events fits one block of
     /// a capture file, 8 MiB).
     #[arg(
@@ -81,11 +93,40 @@ pub(crate) struct RecordCommand {
     pub(crate) out: PathBuf,
 }
 
+/// `--policy`: the index lane's [`ExhaustionPolicy`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Policy {
+    /// Take back the oldest submitted ring: the newest events survive.
     DropOldest,
+    /// Discard new events until a ring is free: the oldest events survive.
     DropNewest,
+    /// Wait for the drain to return a ring: nothing is lost, the producer waits
+    /// (`--block-timeout-ms` bounds the wait).
+    Block,
+}
+
+impl Policy {
+    /// The lane policy, or a usage error when `--block-timeout-ms` comes without
+    /// `--policy block`.
+    pub(crate) fn exhaustion(
+        self,
+        block_timeout_ms: Option<u64>,
+    ) -> Result<ExhaustionPolicy, Failure> {
+        match (self, block_timeout_ms) {
+            (Self::DropOldest | Self::DropNewest, Some(_)) => {
+                Err(Failure::Arguments(clap::Error::raw(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--block-timeout-ms needs --policy block\n",
+                )))
+            }
+            (Self::DropOldest, None) => Ok(ExhaustionPolicy::DropOldest),
+            (Self::DropNewest, None) => Ok(ExhaustionPolicy::DropNewest),
+            (Self::Block, timeout) => Ok(ExhaustionPolicy::Block {
+                timeout: timeout.map(Duration::from_millis),
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +171,8 @@ struct Summary<'a> {
     threads: u64,
     seconds: f64,
     policy: Policy,
+    /// `--block-timeout-ms` (`null`: none, or not `block`).
+    block_timeout_ms: Option<u64>,
     sink: String,
     #[serde(flatten)]
     totals: &'a LaneSnapshot,
@@ -138,9 +181,16 @@ struct Summary<'a> {
     conserved: bool,
     events_per_sec: f64,
     ns_per_event_per_thread: f64,
+    /// Both lanes of one thread, allocated at registration.
+    memory_per_thread_bytes: u64,
+    /// The same, lane by lane.
+    memory_per_thread: MemoryPerThread,
+    /// `memory_per_thread_bytes` under its first name.
     bytes_per_thread: u64,
     bytes_delivered: u64,
     drain: DrainSummary<'a>,
+    /// For every lane that lost events: why, and what would have avoided it.
+    loss_explanations: Vec<Explained<'a>>,
     per_thread: &'a [ThreadReport],
 }
 
@@ -151,6 +201,10 @@ struct DrainSummary<'a> {
     #[serde(flatten)]
     counters: &'a DrainSnapshot,
     fairness_index: f64,
+    /// The drain thread's CPU time.
+    drain_cpu_ns: u64,
+    /// The same over the run's wall time, in % of one core.
+    drain_cpu_percent: f64,
     sink_flush_error: Option<&'a str>,
     /// The sink's error at its last call (a capture's trailer not written).
     sink_finish_error: Option<&'a str>,
@@ -164,10 +218,7 @@ pub(crate) fn run(args: &StressArgs, sink: &SinkChoice) -> Result<(), Failure> {
     let index = LaneConfig {
         rings: args.rings,
         ring_records: args.ring_records,
-        policy: match args.policy {
-            Policy::DropOldest => ExhaustionPolicy::DropOldest,
-            Policy::DropNewest => ExhaustionPolicy::DropNewest,
-        },
+        policy: args.policy.exhaustion(args.block_timeout_ms)?,
         mode: LaneMode::SubmitAll,
     };
     let builder = Tracer::builder()
@@ -183,10 +234,8 @@ pub(crate) fn run(args: &StressArgs, sink: &SinkChoice) -> Result<(), Failure> {
         }
     };
     let tracer = builder.build().map_err(Failure::Config)?;
-    let registry = *tracer.registry().config();
     // The lanes' records, ring headers, queues and bookkeeping, as allocated.
-    let bytes_per_thread = (Lane::<Event>::memory_bytes_for(&registry.index)
-        + Lane::<Detail>::memory_bytes_for(&registry.detail)) as u64;
+    let memory = MemoryPerThread::of(tracer.registry().config());
 
     let duration = Duration::from_secs_f64(args.seconds);
     let stop = AtomicBool::new(false);
@@ -223,14 +272,9 @@ pub(crate) fn run(args: &StressArgs, sink: &SinkChoice) -> Result<(), Failure> {
     if let Some(error) = producer_failure {
         return Err(Failure::Producer(error));
     }
-    let summary = summarise(
-        &report,
-        threads,
-        elapsed,
-        args.policy,
-        sink,
-        bytes_per_thread,
-    );
+    let explanations = report.loss_explanations();
+    let mut summary = summarise(&report, threads, elapsed, args, sink, memory);
+    summary.loss_explanations = Explained::all(None, &explanations);
     if args.json {
         outln!(
             "{}",
@@ -259,29 +303,19 @@ fn produce(
         .handle()
         .map_err(|source| ProducerError::Register { thread, source })?;
     let function = 0x1000 * (thread + 1);
+    // Records carry name ids: the function's, interned once (readers show `fn 0x…`).
+    let name = ada::names::intern(&format!("fn {function:#x}")).map_or(0, |id| id.get());
     let mut sequence = 0_u64;
-    let mut timestamp = ada::timestamp_ns();
+    let mut timestamp = ada::clock::now();
     // Two events per step: enter and leave.
     let steps = events / 2;
     while !stop.load(Ordering::Relaxed) && sequence < steps {
         for _ in 0..512.min(steps - sequence) {
-            handle.index(Event {
-                timestamp_ns: timestamp,
-                function,
-                argument: sequence,
-                kind: EventKind::Enter as u32,
-                depth: 0,
-            });
-            handle.index(Event {
-                timestamp_ns: timestamp + 1,
-                function,
-                argument: sequence,
-                kind: EventKind::Leave as u32,
-                depth: 0,
-            });
+            handle.index(Event::at(timestamp, EventKind::Enter, name, sequence));
+            handle.index(Event::at(timestamp + 1, EventKind::Leave, name, sequence));
             sequence += 1;
         }
-        timestamp = ada::timestamp_ns();
+        timestamp = ada::clock::now();
         if sequence.is_multiple_of(4096) {
             handle.mark_push().map_err(mark)?;
             handle.detail(Detail::now(function, [thread, sequence, 0, 0, 0, 0]));
@@ -316,9 +350,9 @@ fn summarise<'a>(
     report: &'a DrainReport,
     threads: u64,
     elapsed: Duration,
-    policy: Policy,
+    args: &StressArgs,
     sink: &SinkChoice,
-    bytes_per_thread: u64,
+    memory: MemoryPerThread,
 ) -> Summary<'a> {
     let totals = &report.totals;
     let seconds = elapsed.as_secs_f64();
@@ -330,7 +364,8 @@ fn summarise<'a>(
     Summary {
         threads,
         seconds,
-        policy,
+        policy: args.policy,
+        block_timeout_ms: args.block_timeout_ms,
         sink: match sink {
             SinkChoice::Null => "null".to_owned(),
             SinkChoice::File(path) => format!("file:{}", path.display()),
@@ -342,14 +377,19 @@ fn summarise<'a>(
         events_per_sec: totals.events_written as f64 / seconds,
         ns_per_event_per_thread: seconds * 1e9 * threads as f64
             / totals.events_written.max(1) as f64,
-        bytes_per_thread,
+        memory_per_thread_bytes: memory.total_bytes,
+        memory_per_thread: memory,
+        bytes_per_thread: memory.total_bytes,
         bytes_delivered: report.bytes_delivered,
         drain: DrainSummary {
             counters: &report.drain,
             fairness_index: report.fairness_index,
+            drain_cpu_ns: report.drain_cpu_ns,
+            drain_cpu_percent: 100.0 * report.drain_cpu_ns as f64 / (seconds * 1e9),
             sink_flush_error: report.sink_flush_error.as_deref(),
             sink_finish_error: report.sink_finish_error.as_deref(),
         },
+        loss_explanations: Vec::new(),
         per_thread: &report.threads,
     }
 }
@@ -367,10 +407,14 @@ fn print_human(summary: &Summary<'_>) {
     let millions = |n: u64| n as f64 / 1e6;
     let totals = summary.totals;
     outln!(
-        "ada stress: {} producer threads for {:.2} s, {:?}, sink {}",
+        "ada stress: {} producer threads for {:.2} s, {:?}{}, sink {}",
         summary.threads,
         summary.seconds,
         summary.policy,
+        summary
+            .block_timeout_ms
+            .map(|ms| format!(" (timeout {ms} ms)"))
+            .unwrap_or_default(),
         summary.sink
     );
     outln!(
@@ -380,16 +424,24 @@ fn print_human(summary: &Summary<'_>) {
         summary.ns_per_event_per_thread
     );
     outln!(
-        "  delivered         {:>12.3} M  in {} rings ({:.1} MB)",
+        "  delivered         {:>12.3} M  in {} rings ({:.1} MB), {} swaps",
         millions(totals.events_delivered),
         totals.rings_delivered,
-        summary.bytes_delivered as f64 / 1e6
+        summary.bytes_delivered as f64 / 1e6,
+        totals.swaps
     );
     outln!(
         "  dropped           {:>12.3} M  ({})",
         millions(summary.events_dropped),
         listed(&totals.dropped.by_cause())
     );
+    if summary.policy == Policy::Block {
+        outln!(
+            "  blocked           {:>12}    waits for a free ring, {:.3} ms in all",
+            totals.blocked_waits,
+            totals.blocked_ns as f64 / 1e6
+        );
+    }
     outln!(
         "  discarded         {:>12}    (unmarked flight-recorder windows, by design)",
         totals.events_discarded
@@ -398,13 +450,12 @@ fn print_human(summary: &Summary<'_>) {
         "  conserved         {:>12}    (written = delivered + dropped + discarded, every lane)",
         if summary.conserved { "yes" } else { "NO" }
     );
+    print_explanations(&summary.loss_explanations);
+    outln!("  memory            {}", summary.memory_per_thread.line());
     outln!(
-        "  memory            {} bytes of rings per thread, {} swaps",
-        summary.bytes_per_thread,
-        totals.swaps
-    );
-    outln!(
-        "  drain             fairness {:.3}{}",
+        "  drain             {:.2} % of one core ({:.1} ms CPU), fairness {:.3}{}",
+        summary.drain.drain_cpu_percent,
+        summary.drain.drain_cpu_ns as f64 / 1e6,
         summary.drain.fairness_index,
         summary
             .drain
@@ -433,5 +484,32 @@ fn print_human(summary: &Summary<'_>) {
             lanes.events_delivered,
             lanes.events_lost(),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(non_snake_case)]
+    use super::*;
+
+    #[test]
+    fn policy__each_choice_and_timeout__then_the_index_lane_policy() {
+        assert_eq!(
+            Policy::Block.exhaustion(None).unwrap(),
+            ExhaustionPolicy::Block { timeout: None }
+        );
+        assert_eq!(
+            Policy::Block.exhaustion(Some(5)).unwrap(),
+            ExhaustionPolicy::Block {
+                timeout: Some(Duration::from_millis(5))
+            }
+        );
+        assert_eq!(
+            Policy::DropNewest.exhaustion(None).unwrap(),
+            ExhaustionPolicy::DropNewest
+        );
+        let error = Policy::DropOldest.exhaustion(Some(5)).unwrap_err();
+        assert_eq!(error.exit_status(), crate::error::EXIT_USAGE);
+        assert!(error.to_string().contains("--policy block"), "{error}");
     }
 }

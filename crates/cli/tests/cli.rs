@@ -50,6 +50,9 @@ fn stress__json__then_documented_keys_and_conservation() {
             "rings_delivered",
             "swaps",
             "bytes_per_thread",
+            "memory_per_thread_bytes",
+            "memory_per_thread",
+            "loss_explanations",
             "drain",
         ] {
             assert!(summary.get(key).is_some(), "missing {key}: {summary}");
@@ -60,10 +63,12 @@ fn stress__json__then_documented_keys_and_conservation() {
             "parks",
             "cycle_p99_ns",
             "fairness_index",
+            "drain_cpu_ns",
+            "drain_cpu_percent",
         ] {
             assert!(summary["drain"].get(key).is_some(), "missing drain.{key}");
         }
-        for cause in ["oldest", "newest", "sink"] {
+        for cause in ["oldest", "newest", "sink", "timeout"] {
             assert!(
                 summary["dropped"][cause].is_u64(),
                 "missing dropped.{cause}"
@@ -100,6 +105,11 @@ fn stress__bad_arguments__then_exit_2_with_a_message() {
             "--ring-records",
         ),
         (&["stress", "--policy", "drop-everything"], "drop-oldest"),
+        (
+            &["stress", "--block-timeout-ms", "5", "--seconds", "0.1"],
+            "--block-timeout-ms needs --policy block",
+        ),
+        (&["--json", "stress"], "stress"),
         (&["no-such-command"], "no-such-command"),
         (&["inspect"], "FILE"),
         (&["idle", "--seconds", "0"], "seconds"),
@@ -159,7 +169,7 @@ fn record_inspect_dump_export__then_file_agrees_with_the_report() {
     let output = ada(&["inspect", file_arg, "--json"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let inspected = json(&output);
-    assert_eq!(inspected["index_layout"], "ada.Event/1");
+    assert_eq!(inspected["index_layout"], "ada.Event/2");
     let records: u64 = inspected["lanes"]
         .as_array()
         .unwrap()
@@ -555,23 +565,32 @@ fn export__torn_capture__then_exit_0_the_end_marked_and_said_on_stderr() {
     );
 }
 
-/// Every block of a version 2 capture as `(start, end)`, then the trailer's offset (the
-/// file's length when it has none), from the byte layout of `docs/file-format.md`.
+/// Every ring block of a version 3 capture as `(start, end)`, then the trailer's offset
+/// (the file's length when it has none), from the byte layout of `docs/file-format.md`
+/// (the clock record after the header, names blocks skipped).
 fn blocks_of(bytes: &[u8]) -> (Vec<(usize, usize)>, usize) {
     let u16_at = |at: usize| usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]]));
     let u32_at = |at: usize| {
         usize::try_from(u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())).unwrap()
     };
-    assert_eq!(u16_at(8), 2, "version 2");
+    assert_eq!(u16_at(8), 3, "version 3");
     let sizes = [u32_at(12), u32_at(16)];
     let mut at = u16_at(10);
+    assert_eq!(&bytes[at..at + 4], b"CLOK");
+    at += 44;
     let mut blocks = Vec::new();
+    while at < bytes.len() && &bytes[at..at + 4] == b"NAME" {
+        at += u32_at(at + 12);
+    }
     while at < bytes.len() && &bytes[at..at + 4] == b"RING" {
         let lane = usize::from(bytes[at + 4]);
         let end =
             at + 42 + u16_at(at + 40) * 10 + u16_at(at + 6) + u32_at(at + 20) * sizes[lane] + 4;
         blocks.push((at, end));
         at = end;
+        while at < bytes.len() && &bytes[at..at + 4] == b"NAME" {
+            at += u32_at(at + 12);
+        }
     }
     (blocks, at)
 }
@@ -593,7 +612,7 @@ fn inspect__capture_with_trailer__then_every_lane_reconciles_and_json_keeps_its_
     let output = ada(&["inspect", "--json", file.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let inspected = json(&output);
-    assert_eq!(inspected["version"], 2);
+    assert_eq!(inspected["version"], 3);
     assert_eq!(inspected["ending"]["status"], "trailer");
     assert_eq!(inspected["reconciles"], true);
     let totals = &inspected["trailer"]["totals"];
@@ -864,8 +883,19 @@ fn numeric_flags__bad_values__then_exit_2_naming_the_flag() {
                 "--rings",
                 vec!["0", "1", "65", "100000000", "-4"],
             ),
+            (
+                command.clone(),
+                "--block-timeout-ms",
+                vec!["0", "-1", "86400001", "1.5", "x"],
+            ),
         ]);
     }
+    // The main job (no command).
+    cases.extend([
+        (vec![], "--threads", vec!["0", "1025", "-1", "x"]),
+        (vec![], "--seconds", vec!["0", "-1", "inf", "nan", "3601"]),
+        (vec![], "--repeats", vec!["0", "16", "-1", "x"]),
+    ]);
     cases.extend([
         (vec!["idle"], "--threads", vec!["0", "1025", "-1", "x"]),
         (vec!["idle"], "--seconds", seconds.to_vec()),
@@ -947,7 +977,7 @@ fn stdout_commands__reader_gone__then_exit_0_and_nothing_on_stderr() {
     let file = file.to_str().unwrap();
     let exported = dir.path().join("out.json");
     let recorded = dir.path().join("again.ada");
-    let commands: [&[&str]; 11] = [
+    let commands: [&[&str]; 12] = [
         &["dump", file],
         &["inspect", file],
         &["inspect", "--json", file],
@@ -956,6 +986,7 @@ fn stdout_commands__reader_gone__then_exit_0_and_nothing_on_stderr() {
         &["export", "--chrome", file, "-o", exported.to_str().unwrap()],
         &["stress", "--threads", "1", "--seconds", "0.2"],
         &["stress", "--threads", "1", "--seconds", "0.2", "--json"],
+        &["--threads", "2", "--seconds", "0.2", "--repeats", "1"],
         &[
             "record",
             "--threads",
@@ -1013,5 +1044,192 @@ fn stress__stdout_full__then_exit_2_naming_stdout() {
         stderr(&output).contains("writing stdout"),
         "{}",
         stderr(&output)
+    );
+}
+
+/// `ada --json` (the main job): the stress keys scripts read, the job's own, exact
+/// conservation, and with `--out` a capture that holds what the report says.
+#[test]
+fn job__json_with_out__then_documented_keys_conservation_and_the_capture_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("job.ada");
+    let file_arg = file.to_str().unwrap();
+    let output = ada(&[
+        "--json",
+        "--threads",
+        "2",
+        "--seconds",
+        "0.6",
+        "--repeats",
+        "1",
+        "--out",
+        file_arg,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let summary = json(&output);
+    for key in [
+        "events_written",
+        "events_delivered",
+        "events_dropped",
+        "conserved",
+        "events_per_sec",
+        "overhead_percent",
+        "overhead_ns_per_event",
+        "cpu_overhead_percent",
+        "untraced_seconds",
+        "traced_seconds",
+        "drain_cpu_ns",
+        "drain_cpu_percent",
+        "memory_per_thread_bytes",
+        "memory_per_thread",
+        "loss_explanations",
+        "capture",
+        "dropped",
+    ] {
+        assert!(summary.get(key).is_some(), "missing {key}: {summary}");
+    }
+    let n = |key: &str| summary[key].as_u64().unwrap();
+    assert_eq!(summary["conserved"], true);
+    assert!(n("events_written") > 0);
+    assert_eq!(
+        n("events_written"),
+        n("events_delivered") + n("events_dropped") + n("events_discarded")
+    );
+    assert!(summary["overhead_percent"].is_f64());
+    assert!(n("drain_cpu_ns") > 0, "the drain thread ran: {summary}");
+    assert!(n("memory_per_thread_bytes") >= 4 * 2048 * 32);
+    // Every lost event is explained, lane by lane.
+    let explained: u64 = summary["loss_explanations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|why| why["dropped"].as_object().unwrap().values())
+        .map(|events| events.as_u64().unwrap())
+        .sum();
+    assert_eq!(explained, n("events_dropped"), "{summary}");
+    // One traced run: the capture holds its delivered events.
+    let capture = &summary["capture"];
+    assert_eq!(
+        capture["bytes"].as_u64(),
+        Some(std::fs::metadata(&file).unwrap().len())
+    );
+    assert_eq!(capture["events"].as_u64(), Some(n("events_delivered")));
+    let output = ada(&["inspect", file_arg, "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let records: u64 = json(&output)["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|lane| lane["records"].as_u64().unwrap())
+        .sum();
+    assert_eq!(records, n("events_delivered"));
+}
+
+/// The main job's text report: one line per number, overhead first.
+#[test]
+fn job__text__then_overhead_losses_drain_cpu_and_memory_lines() {
+    let output = ada(&["--threads", "2", "--seconds", "0.3", "--repeats", "1"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", stderr(&output));
+    for line in [
+        "  untraced ",
+        "  traced ",
+        "  overhead ",
+        "  worker CPU ",
+        "  events written ",
+        "  delivered ",
+        "  dropped ",
+        "  conserved                yes",
+        "  drain CPU ",
+        "  memory ",
+    ] {
+        assert!(stdout.contains(line), "`{line}` not in {stdout}");
+    }
+}
+
+/// `--policy block`: the index lanes wait for the drain instead of dropping, so nothing
+/// is lost, even into a capture file (a slower sink).
+#[test]
+fn stress_and_record__policy_block__then_nothing_dropped_and_conserved() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("block.ada");
+    for args in [
+        &["stress", "--threads", "4", "--seconds", "0.5"][..],
+        &[
+            "record",
+            "--threads",
+            "2",
+            "--seconds",
+            "0.3",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--policy", "block", "--json"]);
+        let output = ada(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        let summary = json(&output);
+        assert_eq!(summary["policy"], "block");
+        assert_eq!(summary["conserved"], true);
+        assert!(summary["events_written"].as_u64().unwrap() > 0);
+        assert_eq!(summary["events_dropped"], 0, "{args:?}: {summary}");
+        assert_eq!(summary["events_in_flight"], 0);
+        assert_eq!(summary["loss_explanations"], serde_json::json!([]));
+    }
+}
+
+/// Tiny rings under drop-oldest lose events: each lossy lane's loss is explained, in
+/// text and in `--json`, and the explanations account for every lost event.
+#[test]
+fn stress__tiny_rings_drop_oldest__then_every_loss_explained() {
+    let args = [
+        "stress",
+        "--threads",
+        "2",
+        "--seconds",
+        "0.3",
+        "--rings",
+        "2",
+        "--ring-records",
+        "16",
+    ];
+    let output = ada(&args);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", stderr(&output));
+    assert!(stdout.contains("losses explained:"), "{stdout}");
+    assert!(stdout.contains("index lane lost"), "{stdout}");
+    assert!(stdout.contains("2 rings × 16 records"), "{stdout}");
+
+    let mut args = args.to_vec();
+    args.push("--json");
+    let output = ada(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let summary = json(&output);
+    let dropped = summary["events_dropped"].as_u64().unwrap();
+    assert!(dropped > 0, "{summary}");
+    let explanations = summary["loss_explanations"].as_array().unwrap();
+    assert!(
+        explanations
+            .iter()
+            .any(|why| why["lane"] == "Index" && why["ring_records"] == 16),
+        "{summary}"
+    );
+    let explained: u64 = explanations
+        .iter()
+        .flat_map(|why| why["dropped"].as_object().unwrap().values())
+        .map(|events| events.as_u64().unwrap())
+        .sum();
+    assert_eq!(explained, dropped);
+    assert!(
+        explanations.iter().all(|why| why["text"]
+            .as_str()
+            .is_some_and(|text| text.contains("lost"))),
+        "{summary}"
     );
 }

@@ -5,6 +5,7 @@
 use crate::sync::{self, AtomicU8, Ordering};
 use crate::{DrainConfig, DrainError, DrainState};
 use ada_thread_registry::{Registry, RegistryDrain};
+use std::time::{Duration, Instant};
 
 /// Most passes of the final drain: producers still writing would otherwise keep it
 /// going forever; what they write after the stop is theirs to keep (reported in flight).
@@ -13,32 +14,111 @@ pub(crate) const FINAL_PASSES: u64 = 16;
 /// What the loop did after a pass that moved nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IdleStep {
-    /// Spun once (a busy-wait hint).
+    /// Spun once (a busy-wait hint): work moved less than `spin_for` ago.
     Spun,
-    /// Gave the CPU away once.
-    Yielded,
-    /// Parked until woken or `park_interval` passed.
+    /// Slept this long: work moved less than `park_after` ago.
+    Napped(Duration),
+    /// Parked until woken or `park_interval` passed: nothing moved for `park_after`.
     Parked,
+}
+
+/// What one pass moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Moved {
+    /// Submitted rings taken: producers are writing, so more may come soon.
+    pub(crate) taken: u64,
+    /// Everything else: partly filled rings collected in place, retired slots released.
+    /// Work, but the drain's own doing (a sweep every `latency_bound`), not a sign that
+    /// rings are arriving.
+    pub(crate) other: u64,
+}
+
+impl Moved {
+    fn any(self) -> bool {
+        self.taken + self.other > 0
+    }
 }
 
 /// What a pass does, for [`drive`].
 pub(crate) trait Passes<I, D> {
     /// One pass over every occupied slot; `last` during the final drain (take every
-    /// submitted ring, collect every partly filled one). Returns the deliveries made.
-    fn pass(&mut self, drain: &mut RegistryDrain<'_, I, D>, last: bool) -> u64;
+    /// submitted ring, collect every partly filled one). Returns what it moved.
+    fn pass(&mut self, drain: &mut RegistryDrain<'_, I, D>, last: bool) -> Moved;
+    /// The time now as the loop's idle ladder measures it: the worker's clock, read
+    /// once per pass and after every wait (a model's is made up: loom has no time).
+    fn now(&self) -> Instant;
     /// The loop idled, after the step's wait.
     fn idled(&mut self, step: IdleStep);
     /// A pass of the final drain is about to run.
     fn final_pass(&mut self);
 }
 
-/// Polls until a stop is requested, idling (spin, then yield, then park) after passes
-/// that moved nothing; then refuses new registrations and makes final passes until one
-/// moves nothing.
+/// The idle ladder: where the loop stands after a pass, from when work last moved and
+/// how often it has been moving.
+///
+/// Time-based, so the steps mean the same on any machine: spin for `spin_for` after the
+/// last pass that moved something, then nap (sleep, which leaves the CPU to others and
+/// lets the scheduler place the drain on an idle CPU when it wakes, unlike a yield, which
+/// keeps it runnable on a busy one) until nothing moved for `park_after`, then park
+/// (woken by the first producer that submits a ring).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ladder {
+    /// When a pass last took a submitted ring (or the loop started).
+    last_work: Instant,
+    /// Smoothed time between passes that took rings: how often rings arrive.
+    /// `None` until it was measured once.
+    interval: Option<Duration>,
+}
+
+impl Ladder {
+    pub(crate) fn new(now: Instant) -> Self {
+        Self {
+            last_work: now,
+            interval: None,
+        }
+    }
+
+    /// A pass took submitted rings at `now`.
+    pub(crate) fn worked(&mut self, now: Instant) {
+        let gap = now.saturating_duration_since(self.last_work);
+        // An exponential average with weight 1/4 on the newest gap: a few rings at a new
+        // rate move it, one odd ring does not.
+        self.interval = Some(match self.interval {
+            None => gap,
+            Some(interval) => (interval * 3 + gap) / 4,
+        });
+        self.last_work = now;
+    }
+
+    /// The step after a pass that moved nothing, at `now`.
+    ///
+    /// A nap lasts half the time work usually takes to arrive (so a ring arriving at the
+    /// usual rate waits at most about half an interval), or half the time since work
+    /// last moved if that is longer (the rate has dropped: back off), never longer than
+    /// `config.nap`.
+    pub(crate) fn step(&self, now: Instant, config: &DrainConfig) -> IdleStep {
+        let idle = now.saturating_duration_since(self.last_work);
+        if idle < config.spin_for {
+            IdleStep::Spun
+        } else if idle < config.park_after {
+            let expected = self.interval.unwrap_or(config.nap * 2).max(idle);
+            IdleStep::Napped((expected / 2).clamp(MIN_NAP, config.nap.max(MIN_NAP)))
+        } else {
+            IdleStep::Parked
+        }
+    }
+}
+
+/// The shortest nap: below this a sleep is all system call.
+const MIN_NAP: Duration = Duration::from_micros(1);
+
+/// Polls until a stop is requested, idling after passes that moved nothing (the
+/// [`Ladder`]: spin, then nap, then park); then refuses new registrations and makes
+/// final passes until one moves nothing.
 ///
 /// No stop is missed by a parked drain: `Drain::stop` unparks the drain thread after
 /// its compare-and-swap, and a park that begins after that unpark returns at once (the
-/// thread's park token), so the state is re-read.
+/// thread's park token), so the state is re-read. A nap ends by itself.
 pub(crate) fn drive<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     state: &AtomicU8,
     registry: &Registry<I, D>,
@@ -46,24 +126,23 @@ pub(crate) fn drive<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     config: &DrainConfig,
     passes: &mut impl Passes<I, D>,
 ) {
-    let mut idle = 0_u32;
+    let mut ladder = Ladder::new(passes.now());
     // Acquire: pairs with `request_stop`'s compare-and-swap.
     while state.load(Ordering::Acquire) == DrainState::Running as u8 {
-        if passes.pass(drain, false) > 0 {
-            idle = 0;
+        let moved = passes.pass(drain, false);
+        if moved.taken > 0 {
+            ladder.worked(passes.now());
+        }
+        if moved.any() {
             continue;
         }
-        idle = idle.saturating_add(1);
-        let step = if idle <= config.idle_spins {
-            core::hint::spin_loop();
-            IdleStep::Spun
-        } else if idle <= config.idle_spins.saturating_add(config.idle_yields) {
-            sync::yield_now();
-            IdleStep::Yielded
-        } else {
-            drain.park(config.park_interval);
-            IdleStep::Parked
-        };
+        let now = passes.now();
+        let step = ladder.step(now, config);
+        match step {
+            IdleStep::Spun => core::hint::spin_loop(),
+            IdleStep::Napped(nap) => sync::sleep(nap),
+            IdleStep::Parked => drain.park(config.park_interval),
+        }
         passes.idled(step);
     }
     // Final drain: no new threads; take every submitted ring, collect every partly
@@ -72,7 +151,7 @@ pub(crate) fn drive<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     // mutant: drain.final_passes
     for _ in 0..FINAL_PASSES {
         passes.final_pass();
-        if passes.pass(drain, true) == 0 {
+        if !passes.pass(drain, true).any() {
             break;
         }
     }

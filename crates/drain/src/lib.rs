@@ -9,8 +9,12 @@
 //!   stops are typed errors, never hangs.
 //! - **Fairness**: each cycle visits every non-free slot from a rotating start and takes
 //!   at most `quantum` rings per lane, so a busy thread cannot starve a quiet one.
-//! - **Idle**: after an empty cycle the drain spins, then yields, then parks for
-//!   `park_interval` (the bound on added latency when idle).
+//! - **Idle**: after an empty cycle the drain climbs a ladder timed from the last cycle
+//!   that moved something: it spins for `spin_for`, naps (short sleeps) until
+//!   `park_after`, then parks for `park_interval` at a time. Only the first producer that
+//!   submits a ring to a parked drain pays the wake-up (`producer_wakes`).
+//! - **Latency**: every ring's submit → take time, from the tick its producer stamped
+//!   in its header, is in the snapshot's `take_latency_*` percentiles.
 //! - **Quiet threads**: a lane with no submitted ring whose records have waited longer
 //!   than `latency_bound` has its committed records collected in place.
 //! - **Retired threads**: their lanes are drained and their slots released, with their
@@ -18,9 +22,12 @@
 //! - **Sinks**: an error or a panic counts the ring's records as lost with cause "sink";
 //!   the ring is recycled either way and the drain keeps running.
 //! - **Metrics**: [`Drain::snapshot`] reads the loop's [`DrainSnapshot`] while it runs
-//!   (cycles, idling, deliveries, sink failures, cycle-time percentiles from a
-//!   [`Histogram`]); the [`DrainReport`] adds every thread's lane counters and Jain's
-//!   [`fairness_index`] over them.
+//!   (cycles, idling, deliveries, sink failures, cycle-time and take-latency
+//!   percentiles from [`Histogram`]s); the [`DrainReport`] adds every thread's lane
+//!   counters, the longest time the drain left each thread unvisited, the drain
+//!   thread's CPU time, Jain's [`fairness_index`], and
+//!   [`DrainReport::loss_explanations`]: for every lane that lost events, why its
+//!   buffer did not cover the drain's absence and what would have.
 //!
 //! ```
 //! use ada_drain::{CollectingSink, Drain, DrainConfig};
@@ -55,7 +62,7 @@ mod sync;
 mod worker;
 
 pub use metrics::{DrainSnapshot, Histogram, fairness_index};
-pub use report::{DrainReport, ThreadReport};
+pub use report::{DrainReport, LaneGeometries, LaneGeometry, LossExplanation, ThreadReport};
 pub use sink::{
     ClosureSink, Collected, CollectingSink, Delivery, LaneKind, LaneLayout, LaneShape, NullSink,
     Origin, Sink, SinkError,
@@ -69,16 +76,43 @@ use std::sync::Arc;
 use std::time::Duration;
 use sync::{AtomicU8, Ordering};
 
-/// How the drain polls.
+/// How the drain polls, and how it idles when nothing arrives.
+///
+/// After a pass that moved nothing the drain climbs an idle ladder measured in time
+/// since a pass last moved something: it spins (polls without pause) for `spin_for`,
+/// then naps (short sleeps between polls, `nap` at most) until `park_after` passed,
+/// then parks for `park_interval` at a time, woken at once by the first producer that
+/// submits a ring. It never yields: a yielding drain stays runnable on a busy CPU, where
+/// it can starve for milliseconds while the producer it should serve fills every ring.
+///
+/// ```
+/// use ada_drain::{DrainConfig, DrainError};
+/// use std::time::Duration;
+///
+/// // Stay awake longer after a burst (more idle CPU, faster pick-up of the next one).
+/// let config = DrainConfig { park_after: Duration::from_millis(100), ..DrainConfig::default() };
+/// assert!(config.validate().is_ok());
+/// let backwards = DrainConfig { spin_for: Duration::from_millis(200), ..config };
+/// assert!(matches!(backwards.validate(), Err(DrainError::InvalidConfig(_))));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DrainConfig {
     /// Most rings taken from one lane per visit (the fairness quantum).
     pub quantum: usize,
-    /// Empty cycles spent spinning before yielding.
-    pub idle_spins: u32,
-    /// Empty cycles spent yielding before parking.
-    pub idle_yields: u32,
-    /// How long one park lasts: the added latency when the drain is idle.
+    /// How long the drain keeps polling without pause after a pass last moved
+    /// something: a producer writing steadily is served with no wake-up at all. Zero:
+    /// nap at once. At most `park_after`.
+    pub spin_for: Duration,
+    /// The longest sleep between polls once spinning is over (less when work has been
+    /// arriving faster: half the recent time between deliveries). Above zero, at most
+    /// `park_interval`.
+    pub nap: Duration,
+    /// How long nothing must move before the drain parks; until then it naps. Zero:
+    /// park at the first pass that moves nothing (after `spin_for`, which is then zero
+    /// too).
+    pub park_after: Duration,
+    /// How long one park lasts: the added latency, when the drain is parked, for records
+    /// that are not submitted (in-place collection); a submitted ring wakes it.
     pub park_interval: Duration,
     /// A lane's committed records are collected in place once they have waited this
     /// long without their ring being submitted.
@@ -93,8 +127,9 @@ impl Default for DrainConfig {
     fn default() -> Self {
         Self {
             quantum: 4,
-            idle_spins: 64,
-            idle_yields: 16,
+            spin_for: Duration::from_micros(200),
+            nap: Duration::from_micros(50),
+            park_after: Duration::from_millis(20),
             park_interval: Duration::from_millis(10),
             latency_bound: Duration::from_millis(10),
             pin_to_cpu: None,
@@ -103,13 +138,33 @@ impl Default for DrainConfig {
 }
 
 impl DrainConfig {
-    fn validate(&self) -> Result<(), DrainError> {
+    /// Checks every setting: the quantum, the idle ladder's order (`spin_for` ≤
+    /// `park_after`, `nap` ≤ `park_interval`), non-zero waits, and the CPU to pin to.
+    ///
+    /// # Errors
+    /// [`DrainError::InvalidConfig`] naming the bad setting.
+    pub fn validate(&self) -> Result<(), DrainError> {
         if self.quantum == 0 {
             return Err(DrainError::InvalidConfig("quantum must be at least 1 ring"));
         }
         if self.park_interval.is_zero() {
             return Err(DrainError::InvalidConfig(
                 "park_interval must be above zero",
+            ));
+        }
+        if self.nap.is_zero() {
+            return Err(DrainError::InvalidConfig(
+                "nap must be above zero (spin_for is the way to poll without pause)",
+            ));
+        }
+        if self.nap > self.park_interval {
+            return Err(DrainError::InvalidConfig(
+                "nap must not exceed park_interval (a nap is the short wait)",
+            ));
+        }
+        if self.spin_for > self.park_after {
+            return Err(DrainError::InvalidConfig(
+                "spin_for must not exceed park_after (the idle ladder spins, then naps, then parks)",
             ));
         }
         if let Some(cpu) = self.pin_to_cpu {
@@ -308,11 +363,14 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drain<I, D> {
             .map_err(|_| DrainError::AlreadyStarted)?;
         let shared = Arc::clone(&self.shared);
         let config = self.config;
+        // Measured here, once per process (a few ms on a TSC), not on the drain thread,
+        // where it would delay the first deliveries.
+        let calibration = *ada_clock::Calibration::get();
         let (started, acknowledged) = std::sync::mpsc::sync_channel(1);
         let spawned = std::thread::Builder::new()
             .name("ada-drain".to_owned())
             .spawn(move || {
-                let report = worker::run(&registry, sink, &shared, &config, &started);
+                let report = worker::run(&registry, sink, &shared, &config, calibration, &started);
                 // Release: the report is complete. Stored here too because a stop made on
                 // this thread itself has no joiner to store it.
                 shared
@@ -384,13 +442,12 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Drain<I, D> {
     }
 }
 
-/// Tells `sink` the lanes' shapes ([`Sink::start`]), catching a panic.
-fn start_sink<I: Copy + Send + 'static, D: Copy + Send + 'static>(
+/// The shapes of `registry`'s lanes.
+pub(crate) fn lane_layout<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     registry: &Registry<I, D>,
-    sink: &mut dyn Sink<I, D>,
-) -> Result<(), SinkError> {
+) -> LaneLayout {
     let config = registry.config();
-    let layout = LaneLayout {
+    LaneLayout {
         index: LaneShape {
             config: config.index,
             record_size: size_of::<I>(),
@@ -399,7 +456,15 @@ fn start_sink<I: Copy + Send + 'static, D: Copy + Send + 'static>(
             config: config.detail,
             record_size: size_of::<D>(),
         },
-    };
+    }
+}
+
+/// Tells `sink` the lanes' shapes ([`Sink::start`]), catching a panic.
+fn start_sink<I: Copy + Send + 'static, D: Copy + Send + 'static>(
+    registry: &Registry<I, D>,
+    sink: &mut dyn Sink<I, D>,
+) -> Result<(), SinkError> {
+    let layout = lane_layout(registry);
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.start(&layout)))
         .unwrap_or_else(|panic| Err(SinkError(worker::panicked("start", &*panic))))
 }

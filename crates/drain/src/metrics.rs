@@ -1,6 +1,6 @@
 //! The drain loop's metrics: [`DrainSnapshot`] (what a reader sees), the live copy the
-//! drain thread publishes it through, the cycle-time [`Histogram`] and Jain's
-//! [`fairness_index`] the report is computed with.
+//! drain thread publishes it through, the [`Histogram`] of cycle times and submit → take
+//! latencies, and Jain's [`fairness_index`] the report is computed with.
 //!
 //! Every drain counter is named once, in the `drain_metrics!` invocation below, which
 //! defines the snapshot struct (with serde), its publication through the live
@@ -66,15 +66,20 @@ drain_metrics! {
     /// assert_eq!(drain.counters()[0], ("cycles", 10));
     /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+    #[serde(default)]
     pub struct DrainSnapshot {
         /// Poll cycles run.
         pub cycles: u64,
         /// Cycles that moved nothing.
         pub idle_cycles: u64,
-        /// Idle yields.
-        pub yields: u64,
-        /// Idle parks (sleeps).
+        /// Naps: short sleeps between polls while work had moved recently.
+        pub naps: u64,
+        /// Parks: waits for a producer's wake-up (or `park_interval`) after sustained
+        /// idleness.
         pub parks: u64,
+        /// Times a producer unparked the drain (at most one per park: only the first
+        /// producer that finds the drain parked pays the system call).
+        pub producer_wakes: u64,
         /// Passes of the final drain after the stop request.
         pub final_passes: u64,
         /// Rings handed to the sink.
@@ -91,6 +96,13 @@ drain_metrics! {
         pub cycle_p50_ns: u64,
         /// 99th percentile poll-cycle time, ns (upper bound of its power-of-two bucket).
         pub cycle_p99_ns: u64,
+        /// Median time from a ring's submission to the drain taking it, ns (upper bound
+        /// of its power-of-two bucket; rings without a clock stamp are not counted).
+        pub take_latency_p50_ns: u64,
+        /// 99th percentile submit → take time, ns (upper bound of its bucket).
+        pub take_latency_p99_ns: u64,
+        /// Longest submit → take time, ns (exact).
+        pub take_latency_max_ns: u64,
     }
 }
 
@@ -155,6 +167,7 @@ pub fn fairness_index(shares: impl IntoIterator<Item = u64>) -> f64 {
 pub struct Histogram {
     buckets: [u64; 65],
     count: u64,
+    max: u64,
 }
 
 impl Default for Histogram {
@@ -162,6 +175,7 @@ impl Default for Histogram {
         Self {
             buckets: [0; 65],
             count: 0,
+            max: 0,
         }
     }
 }
@@ -173,12 +187,25 @@ impl Histogram {
         // Bucket b holds values in [2^(b-1), 2^b - 1]; bucket 0 holds 0.
         self.buckets[(u64::BITS - value.leading_zeros()) as usize] += 1;
         self.count += 1;
+        self.max = self.max.max(value);
     }
 
     /// Values recorded.
     #[must_use]
     pub fn count(&self) -> u64 {
         self.count
+    }
+
+    /// The largest value recorded, exactly (0 when nothing was).
+    ///
+    /// ```
+    /// let mut histogram = ada_drain::Histogram::default();
+    /// histogram.record(300);
+    /// assert_eq!((histogram.max(), histogram.quantile(1.0)), (300, 511));
+    /// ```
+    #[must_use]
+    pub fn max(&self) -> u64 {
+        self.max
     }
 
     /// The upper bound of the bucket holding the `q` quantile (`q` in 0..=1); 0 when
@@ -245,7 +272,10 @@ mod tests {
             assert_eq!(object[name], value, "{name}");
         }
         assert_eq!(snapshot.counters()[0], ("cycles", 7));
-        assert_eq!(snapshot.counters()[COUNTERS - 1], ("cycle_p99_ns", 9));
+        assert_eq!(
+            snapshot.counters()[COUNTERS - 1],
+            ("take_latency_max_ns", snapshot.take_latency_max_ns)
+        );
         let back: DrainSnapshot = serde_json::from_value(json).unwrap();
         assert_eq!(back, snapshot);
     }

@@ -43,7 +43,8 @@ pub struct Delivery<'a, T> {
     /// Events of this lane lost between its previous delivery (a ring, or records
     /// collected in place) and this one, by cause: `oldest` (taken back under
     /// drop-oldest), `newest` (dropped on arrival), `sink` (the records of deliveries the
-    /// sink failed since the previous one). Exact: summed over a lane's deliveries, plus
+    /// sink failed since the previous one), `timeout` (dropped on arrival by a blocking
+    /// lane's producer that gave up waiting for a ring). Exact: summed over a lane's deliveries, plus
     /// what the lane lost after its last one, it is the lane's `dropped` counters.
     pub lost_before: DropCounts,
     /// Events of this lane in flight-recorder windows discarded unmarked between its

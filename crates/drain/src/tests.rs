@@ -4,6 +4,7 @@
 #![allow(non_snake_case)]
 
 use super::*;
+use crate::control::IdleStep;
 use crate::sync::AtomicU64;
 use ada_ring_pool::{ExhaustionPolicy, LaneConfig, LaneMode};
 use ada_thread_registry::RegistryConfig;
@@ -157,8 +158,8 @@ fn drain_thread__concurrent_stop_calls__then_handled_safely() {
 #[test]
 fn drain_thread__empty_registry__then_idles_and_stops() {
     let parks_at_once = DrainConfig {
-        idle_spins: 0,
-        idle_yields: 0,
+        spin_for: Duration::ZERO,
+        park_after: Duration::ZERO,
         ..fast()
     };
     let mut drain = Drain::new(registry(4, 64), NullSink::default(), parks_at_once).unwrap();
@@ -600,6 +601,29 @@ fn drain_config__invalid_settings__then_error_names_the_setting() {
             },
             "park_interval",
         ),
+        (
+            DrainConfig {
+                nap: Duration::ZERO,
+                ..fast()
+            },
+            "nap",
+        ),
+        (
+            DrainConfig {
+                nap: Duration::from_millis(1),
+                park_interval: Duration::from_micros(500),
+                ..fast()
+            },
+            "nap",
+        ),
+        (
+            DrainConfig {
+                spin_for: Duration::from_millis(30),
+                park_after: Duration::from_millis(20),
+                ..fast()
+            },
+            "spin_for",
+        ),
     ];
     for (config, setting) in cases {
         let error = Drain::new(registry(1, 8), NullSink::default(), config).unwrap_err();
@@ -824,4 +848,141 @@ fn sink__fails_an_in_place_collection__then_records_lost_to_the_sink_and_counted
     assert_eq!(report.totals.events_delivered, 0);
     assert_eq!(report.totals.dropped.sink, 3);
     assert_conserved(&report);
+}
+
+#[test]
+fn ladder__work_within_spin_for__then_spins() {
+    let config = DrainConfig::default();
+    let start = Instant::now();
+    let mut ladder = crate::control::Ladder::new(start);
+    ladder.worked(start + Duration::from_micros(10));
+    let step = ladder.step(start + Duration::from_micros(100), &config);
+    assert_eq!(step, IdleStep::Spun, "90 µs after a ring, under spin_for");
+}
+
+#[test]
+fn ladder__rings_every_300_us__then_naps_half_the_interval() {
+    let config = DrainConfig::default();
+    let start = Instant::now();
+    let mut ladder = crate::control::Ladder::new(start);
+    for n in 1..=8 {
+        ladder.worked(start + Duration::from_micros(300 * n));
+    }
+    let last = start + Duration::from_micros(2400);
+    // 210 µs after the last ring: spinning is over; the next ring is due in ~90 µs.
+    let step = ladder.step(last + Duration::from_micros(210), &config);
+    assert_eq!(step, IdleStep::Napped(config.nap), "capped at `nap`");
+    let slow = DrainConfig {
+        nap: Duration::from_millis(1),
+        ..config
+    };
+    assert_eq!(
+        ladder.step(last + Duration::from_micros(210), &slow),
+        IdleStep::Napped(Duration::from_micros(150)),
+        "half the usual interval between rings"
+    );
+    assert_eq!(
+        ladder.step(last + Duration::from_micros(700), &slow),
+        IdleStep::Napped(Duration::from_micros(350)),
+        "later than usual: half the time since the last ring"
+    );
+}
+
+#[test]
+fn ladder__nothing_for_park_after__then_parks() {
+    let config = DrainConfig::default();
+    let start = Instant::now();
+    let ladder = crate::control::Ladder::new(start);
+    assert!(matches!(
+        ladder.step(start + config.park_after - Duration::from_micros(1), &config),
+        IdleStep::Napped(_)
+    ));
+    assert_eq!(
+        ladder.step(start + config.park_after, &config),
+        IdleStep::Parked
+    );
+    let at_once = DrainConfig {
+        spin_for: Duration::ZERO,
+        park_after: Duration::ZERO,
+        ..config
+    };
+    assert_eq!(ladder.step(start, &at_once), IdleStep::Parked);
+}
+
+#[test]
+fn loss_explanation__sink_losses_only__then_says_rings_do_not_help() {
+    let mut report = DrainReport::default();
+    report.lanes.index = LaneGeometry {
+        rings: 4,
+        ring_records: 64,
+        record_size: 8,
+    };
+    report.threads.push(ThreadReport {
+        slot: 2,
+        generation: 3,
+        thread_name: None,
+        retired: true,
+        rings_delivered: 9,
+        last_seen_us_ago: None,
+        longest_unvisited_us: 50,
+        active_us: 1_000,
+        index: ada_metrics::LaneSnapshot {
+            events_written: 640,
+            events_delivered: 576,
+            dropped: ada_metrics::DropCounts {
+                sink: 64,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        detail: ada_metrics::LaneSnapshot::default(),
+    });
+    let [why] = report.loss_explanations().try_into().unwrap();
+    assert_eq!((why.slot, why.generation, why.exhausted), (2, 3, 0));
+    let text = why.to_string();
+    assert!(text.contains("lost 64 of 640 events (sink 64)"), "{text}");
+    assert!(text.contains("more rings do not help"), "{text}");
+    assert!(!text.contains("To cover"), "{text}");
+    let json = serde_json::to_value(&why).unwrap();
+    assert_eq!(json["lane"], "Index");
+    assert_eq!(json["dropped"]["sink"], 64);
+}
+
+#[test]
+fn loss_explanation__registered_too_briefly__then_no_rate_and_general_advice() {
+    let mut report = DrainReport::default();
+    report.lanes.index = LaneGeometry {
+        rings: 2,
+        ring_records: 8,
+        record_size: 8,
+    };
+    report.threads.push(ThreadReport {
+        slot: 0,
+        generation: 1,
+        thread_name: Some("brief".to_owned()),
+        retired: true,
+        rings_delivered: 1,
+        last_seen_us_ago: None,
+        longest_unvisited_us: 0,
+        active_us: 0,
+        index: ada_metrics::LaneSnapshot {
+            events_written: 100,
+            events_delivered: 8,
+            dropped: ada_metrics::DropCounts {
+                newest: 92,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        detail: ada_metrics::LaneSnapshot::default(),
+    });
+    let [why] = report.loss_explanations().try_into().unwrap();
+    assert_eq!(
+        (why.events_per_sec, why.buffer_covers_us, why.rings_needed),
+        (None, None, None)
+    );
+    let text = why.to_string();
+    assert!(text.contains("\"brief\""), "{text}");
+    assert!(text.contains("too briefly to measure its rate"), "{text}");
+    assert!(text.contains("more or larger rings"), "{text}");
 }

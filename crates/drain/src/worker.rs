@@ -4,23 +4,29 @@
 //! caught), the counters it keeps and publishes, and the final report. When to pass,
 //! idle and stop is `control.rs`.
 
-use crate::control::{IdleStep, Passes, drive};
+use crate::control::{IdleStep, Moved, Passes, drive};
 use crate::metrics::{Histogram, LiveMetrics, fairness_index};
-use crate::report::{DrainReport, ThreadReport};
+use crate::report::{DrainReport, LaneGeometries, ThreadReport};
 use crate::sink::{Delivery, LaneKind, Origin, Sink, SinkError};
-use crate::{DrainConfig, DrainError, Shared};
+use crate::{DrainConfig, DrainError, Shared, sync};
 use ada_ring_pool::LaneDrain;
 use ada_thread_registry::{ActiveSlot, Registry, RegistryDrain};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::SyncSender;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-/// What the drain has delivered of one slot's current occupant.
+/// What the drain has delivered of one slot's current occupant, and when it visited it.
 #[derive(Debug, Clone, Copy, Default)]
 struct Seen {
     generation: u32,
     rings: u64,
     last: Option<Instant>,
+    /// The first pass that visited this occupant.
+    first_visit: Option<Instant>,
+    /// The latest pass that visited it.
+    last_visit: Option<Instant>,
+    /// The longest gap between two passes that visited it.
+    longest_unvisited: Duration,
 }
 
 impl Seen {
@@ -29,6 +35,28 @@ impl Seen {
         self.last
             .map(|last| u64::try_from(last.elapsed().as_micros()).unwrap_or(u64::MAX))
     }
+
+    /// A pass that started at `at` visits the slot.
+    fn visited(&mut self, at: Instant) {
+        if let Some(last) = self.last_visit {
+            self.longest_unvisited = self
+                .longest_unvisited
+                .max(at.saturating_duration_since(last));
+        }
+        self.first_visit.get_or_insert(at);
+        self.last_visit = Some(at);
+    }
+
+    /// Microseconds from the first visit to `end` (0: never visited).
+    fn active_us(&self, end: Instant) -> u64 {
+        self.first_visit
+            .map_or(0, |first| micros(end.saturating_duration_since(first)))
+    }
+}
+
+/// Whole microseconds, saturating.
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// The loop's state, allocated once before polling starts.
@@ -37,6 +65,10 @@ struct Poller<'a, I, D> {
     config: DrainConfig,
     report: DrainReport,
     histogram: Histogram,
+    /// Submit → take time of every taken ring that carried a clock stamp, ns.
+    latency: Histogram,
+    /// Converts the rings' submit stamps (`ada_clock` ticks) to nanoseconds.
+    calibration: ada_clock::Calibration,
     /// Per slot, for its current generation: rings delivered, and when last.
     seen: Vec<Seen>,
     /// When quiet lanes were last collected in place.
@@ -53,6 +85,7 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     mut sink: Box<dyn Sink<I, D>>,
     shared: &Shared,
     config: &DrainConfig,
+    calibration: ada_clock::Calibration,
     started: &SyncSender<Result<(), DrainError>>,
 ) -> DrainReport {
     if let Some(cpu) = config.pin_to_cpu
@@ -66,11 +99,19 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
         return DrainReport::default();
     };
     let _ = started.send(Ok(()));
+    // Latency over throughput: naps as long as asked, and woken on a busy CPU, the
+    // drain runs at once.
+    sync::tune_drain_thread();
     let mut poller = Poller {
         sink: &mut *sink,
         config: *config,
-        report: DrainReport::default(),
+        report: DrainReport {
+            lanes: LaneGeometries::from(&crate::lane_layout(registry)),
+            ..DrainReport::default()
+        },
         histogram: Histogram::default(),
+        latency: Histogram::default(),
+        calibration,
         seen: vec![Seen::default(); registry.config().capacity],
         last_sweep: Instant::now(),
         now: Instant::now(),
@@ -88,6 +129,9 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     }
     let mut report = poller.finish(&mut drain);
     report.pinned_cpu = config.pin_to_cpu;
+    // Read before `finish`, so the sink is given the report that `stop` returns (the
+    // sink's last two calls are not counted).
+    report.drain_cpu_ns = thread_cpu_ns();
     // The sink's last call: the final report, after the flush (a file's trailer).
     match catch_unwind(AssertUnwindSafe(|| sink.finish(&report))) {
         Ok(Ok(())) => {}
@@ -105,6 +149,31 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     report
 }
 
+/// CPU time the calling thread has used, ns (0 where the platform has no thread clock).
+fn thread_cpu_ns() -> u64 {
+    #[cfg(all(unix, not(miri)))]
+    {
+        let mut time = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `clock_gettime` writes only the `timespec` we own and pass by valid
+        // pointer; `CLOCK_THREAD_CPUTIME_ID` is a clock every supported unix has.
+        let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut time) };
+        if status != 0 {
+            return 0;
+        }
+        u64::try_from(time.tv_sec)
+            .unwrap_or(0)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::try_from(time.tv_nsec).unwrap_or(0))
+    }
+    #[cfg(not(all(unix, not(miri))))]
+    {
+        0
+    }
+}
+
 /// What a report says of a sink that panicked in `call`, with the panic's message when
 /// it has one.
 pub(crate) fn panicked(call: &str, panic: &(dyn std::any::Any + Send)) -> String {
@@ -119,7 +188,7 @@ pub(crate) fn panicked(call: &str, panic: &(dyn std::any::Any + Send)) -> String
 }
 
 impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Passes<I, D> for Poller<'_, I, D> {
-    fn pass(&mut self, drain: &mut RegistryDrain<'_, I, D>, last: bool) -> u64 {
+    fn pass(&mut self, drain: &mut RegistryDrain<'_, I, D>, last: bool) -> Moved {
         if last {
             return self.cycle(drain, Instant::now(), true, true).0;
         }
@@ -130,16 +199,22 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Passes<I, D> for Poller
             self.refresh_percentiles();
         }
         let (moved, end) = self.cycle(drain, now, sweep, false);
+        self.report.drain.producer_wakes = drain.producer_wakes();
         self.live.publish(&self.report.drain);
         self.now = end;
         moved
     }
 
+    fn now(&self) -> Instant {
+        self.now
+    }
+
     fn idled(&mut self, step: IdleStep) {
         self.report.drain.idle_cycles += 1;
         match step {
+            // No wait: the pass's end is still the time.
             IdleStep::Spun => return,
-            IdleStep::Yielded => self.report.drain.yields += 1,
+            IdleStep::Napped(_) => self.report.drain.naps += 1,
             IdleStep::Parked => self.report.drain.parks += 1,
         }
         self.now = Instant::now();
@@ -159,8 +234,8 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
         started: Instant,
         sweep: bool,
         last: bool,
-    ) -> (u64, Instant) {
-        let mut moved = 0;
+    ) -> (Moved, Instant) {
+        let mut moved = Moved::default();
         drain.for_each_slot(|mut slot| {
             // Retiring threads and the final drain take everything; otherwise at most
             // one quantum per lane keeps the pass fair.
@@ -196,8 +271,9 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
                 // flight recorder's kept (marked) window, or a `SubmitAll` ring.
                 last,
             );
-            let delivered = index + detail;
-            moved += delivered;
+            moved.taken += index.0 + detail.0;
+            moved.other += index.1 + detail.1;
+            let delivered = index.0 + index.1 + detail.0 + detail.1;
             let entry = &mut self.seen[slot.slot()];
             if entry.generation != slot.generation() {
                 *entry = Seen {
@@ -205,6 +281,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
                     ..Seen::default()
                 };
             }
+            entry.visited(started);
             if delivered > 0 {
                 entry.rings += delivered;
                 entry.last = Some(started);
@@ -223,10 +300,21 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
     fn refresh_percentiles(&mut self) {
         self.report.drain.cycle_p50_ns = self.histogram.quantile(0.5);
         self.report.drain.cycle_p99_ns = self.histogram.quantile(0.99);
+        self.report.drain.take_latency_p50_ns = self.latency.quantile(0.5);
+        self.report.drain.take_latency_p99_ns = self.latency.quantile(0.99);
+        self.report.drain.take_latency_max_ns = self.latency.max();
+    }
+
+    /// Records how long a ring submitted at tick `submitted` (0: not stamped) waited.
+    fn taken(&mut self, submitted: u64) {
+        if submitted != 0 {
+            let waited = ada_clock::now().saturating_sub(submitted);
+            self.latency.record(self.calibration.ticks_to_ns(waited));
+        }
     }
 
     /// Takes up to `quantum` rings of one lane, then (when `collect`) its quiet
-    /// partly filled ring. Returns the deliveries made.
+    /// partly filled ring. Returns the rings taken and the collections (0 or 1) made.
     fn lane<T: Copy>(
         &mut self,
         lane: &mut LaneDrain<'_, T>,
@@ -235,15 +323,17 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
         kind: LaneKind,
         quantum: usize,
         collect: bool,
-    ) -> u64 {
+    ) -> (u64, u64) {
         let mut delivered = 0;
         while delivered < quantum as u64 {
             let Some(ring) = lane.take() else { break };
+            let header = ring.header();
+            self.taken(header.submitted_ticks);
             let gap = ring.gap();
             let delivery = Delivery {
                 origin,
                 lane: kind,
-                header: Some(ring.header()),
+                header: Some(header),
                 lost_before: gap.lost,
                 discarded_before: gap.discarded,
                 records: ring.records(),
@@ -278,15 +368,19 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
             });
             if outcome.is_some() {
                 self.report.drain.collections += 1;
-                delivered += 1;
+                return (0, 1);
             }
         }
-        delivered
+        (delivered, 0)
     }
 
-    /// Frees a retired slot whose lanes are drained, keeping its final counters.
+    /// Frees a retired slot whose lanes are drained, keeping its final counters. Its
+    /// registration ends now as the drain saw it, and the time since this pass began
+    /// counts as unvisited too (a slow sink call in this very visit).
     fn release(&mut self, slot: ActiveSlot<'_, '_, I, D>) {
-        let seen = self.seen[slot.slot()];
+        let now = Instant::now();
+        let mut seen = self.seen[slot.slot()];
+        seen.visited(now);
         if let Ok(retired) = slot.release() {
             let identity = retired.identity;
             self.report.threads.push(ThreadReport {
@@ -296,6 +390,8 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
                 retired: true,
                 rings_delivered: seen.rings,
                 last_seen_us_ago: seen.ago_us(),
+                longest_unvisited_us: micros(seen.longest_unvisited),
+                active_us: seen.active_us(now),
                 index: retired.index,
                 detail: retired.detail,
             });
@@ -305,17 +401,27 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
     /// Adds the threads still registered, the totals, the percentiles and fairness.
     fn finish(mut self, drain: &mut RegistryDrain<'_, I, D>) -> DrainReport {
         let mut live = Vec::new();
+        let stopped = Instant::now();
         drain.for_each_slot(|mut slot| {
             // A live flight recorder's unkept windows count as discarded now.
             let (index, detail) = slot.final_snapshots();
             let identity = slot.identity();
+            let seen = &self.seen[slot.slot()];
+            // Seen for another generation: the final passes missed this registration.
+            let seen = if seen.generation == slot.generation() {
+                *seen
+            } else {
+                Seen::default()
+            };
             live.push(ThreadReport {
                 slot: slot.slot(),
                 generation: slot.generation(),
                 thread_name: identity.and_then(|i| i.thread_name.clone()),
                 retired: false,
-                rings_delivered: self.seen[slot.slot()].rings,
-                last_seen_us_ago: self.seen[slot.slot()].ago_us(),
+                rings_delivered: seen.rings,
+                last_seen_us_ago: seen.ago_us(),
+                longest_unvisited_us: micros(seen.longest_unvisited),
+                active_us: seen.active_us(stopped),
                 index,
                 detail,
             });
@@ -333,6 +439,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
         self.report.fairness_index =
             fairness_index(threads.iter().map(|t| t.rings_delivered).filter(|&r| r > 0));
         self.report.threads = threads;
+        self.report.drain.producer_wakes = drain.producer_wakes();
         self.refresh_percentiles();
         self.report
     }

@@ -1,9 +1,11 @@
 //! The Chrome trace event JSON writer: `{"displayTimeUnit":"ns","traceEvents":[…]}`,
 //! one event a line, written as the walk produces them (`B`/`E` spans, `i` instants,
-//! `M` metadata naming the process and each thread). Timestamps are microseconds with
-//! three decimals, so no nanosecond is rounded away.
+//! `C` counter samples, `M` metadata naming the process and each thread). Timestamps are
+//! microseconds with three decimals, so no nanosecond is rounded away.
 
-use crate::core::{Arg, Close, Emit, FIRST_TID, Item, Marker, PID, PROCESS_NAME, Track, Value};
+use crate::core::{
+    Arg, Close, Emit, FIRST_TID, Item, Marker, PID, PROCESS_NAME, Shown, Track, Value,
+};
 use ada::Detail;
 use std::io::{self, Write};
 
@@ -89,30 +91,59 @@ impl<W: Write> ChromeWriter<W> {
         self.out.write_all(b"\"")
     }
 
-    fn value(&mut self, value: Value<'_>) -> io::Result<()> {
+    fn value(&mut self, value: &Value<'_>) -> io::Result<()> {
         match value {
-            Value::U64(n) => self.number(n),
-            Value::Hex(n) => self.hex(n),
+            Value::U64(n) => self.number(*n),
+            Value::I64(n) => self
+                .out
+                .write_all(itoa::Buffer::new().format(*n).as_bytes()),
+            // JSON has no NaN or infinities: those are written as strings.
+            Value::F64(x) if x.is_finite() => write!(self.out, "{x:?}"),
+            Value::F64(x) => self.string(&x.to_string()),
+            Value::Bool(b) => self.out.write_all(if *b { b"true" } else { b"false" }),
+            Value::Hex(n) => self.hex(*n),
             Value::Str(text) => self.string(text),
         }
     }
 
     /// `,"args":{…}` (nothing for no args).
     fn args<'a>(&mut self, args: impl IntoIterator<Item = (Arg, Value<'a>)>) -> io::Result<()> {
+        self.named_args(args.into_iter().map(|(arg, value)| (arg.name(), value)))
+    }
+
+    /// `,"args":{…}` with keys as given (nothing for no args).
+    fn named_args<'k, 'a>(
+        &mut self,
+        args: impl IntoIterator<Item = (&'k str, Value<'a>)>,
+    ) -> io::Result<()> {
         let mut first = true;
-        for (arg, value) in args {
+        for (key, value) in args {
             self.out
-                .write_all(if first { b",\"args\":{\"" } else { b",\"" })?;
+                .write_all(if first { b",\"args\":{" } else { b"," })?;
             first = false;
-            self.out.write_all(arg.name().as_bytes())?;
-            self.out.write_all(b"\":")?;
-            self.value(value)?;
+            self.string(key)?;
+            self.out.write_all(b":")?;
+            self.value(&value)?;
         }
         if first {
             Ok(())
         } else {
             self.out.write_all(b"}")
         }
+    }
+
+    /// `,"cat":…,"name":…,"args":{"argument":…, the event's args}`.
+    fn event(&mut self, event: &Shown<'_>) -> io::Result<()> {
+        self.out.write_all(b",\"cat\":")?;
+        self.string(event.category())?;
+        self.out.write_all(b",\"name\":")?;
+        self.string(&event.name)?;
+        let argument = [(Arg::Argument.name(), Value::U64(event.argument))];
+        let args = event
+            .args
+            .iter()
+            .map(|(key, value)| (key.as_ref(), value.clone()));
+        self.named_args(argument.into_iter().chain(args))
     }
 
     /// `,\n{"ph":"P","pid":1,"tid":T,"ts":…` for an event on a thread's track.
@@ -177,8 +208,8 @@ impl<W: Write> ChromeWriter<W> {
         Ok(())
     }
 
-    fn detail(&mut self, track: &Track, detail: &Detail) -> io::Result<()> {
-        self.start(b"i", track.tid, detail.timestamp_ns)?;
+    fn detail(&mut self, track: &Track, ts: u64, detail: &Detail) -> io::Result<()> {
+        self.start(b"i", track.tid, ts)?;
         self.out.write_all(b",\"s\":\"t\"")?;
         self.function_name("ada.detail", "detail ", detail.function)?;
         self.args(Arg::PAYLOAD.into_iter().zip(detail.payload.map(Value::U64)))?;
@@ -207,15 +238,9 @@ impl<W: Write> Emit for ChromeWriter<W> {
     fn item(&mut self, item: Item<'_>) -> io::Result<()> {
         match item {
             Item::Thread(track) => self.thread(track),
-            Item::Begin {
-                track,
-                ts,
-                function,
-                argument,
-            } => {
+            Item::Begin { track, ts, event } => {
                 self.start(b"B", track.tid, ts)?;
-                self.function_name("ada", "", function)?;
-                self.args([(Arg::Argument, Value::U64(argument))])?;
+                self.event(event)?;
                 self.out.write_all(b"}")
             }
             Item::End { track, ts, close } => {
@@ -223,19 +248,24 @@ impl<W: Write> Emit for ChromeWriter<W> {
                 self.args(Close::args(close))?;
                 self.out.write_all(b"}")
             }
-            Item::Instant {
-                track,
-                ts,
-                function,
-                argument,
-            } => {
+            Item::Instant { track, ts, event } => {
                 self.start(b"i", track.tid, ts)?;
                 self.out.write_all(b",\"s\":\"t\"")?;
-                self.function_name("ada", "", function)?;
-                self.args([(Arg::Argument, Value::U64(argument))])?;
+                self.event(event)?;
                 self.out.write_all(b"}")
             }
-            Item::Detail { track, detail } => self.detail(track, detail),
+            Item::Counter { track, ts, event } => {
+                // A counter sample: the series is the event's name, its value the
+                // argument (Chrome draws counters per process).
+                self.start(b"C", track.tid, ts)?;
+                self.out.write_all(b",\"cat\":")?;
+                self.string(event.category())?;
+                self.out.write_all(b",\"name\":")?;
+                self.string(&event.name)?;
+                self.args([(Arg::Value, Value::U64(event.argument))])?;
+                self.out.write_all(b"}")
+            }
+            Item::Detail { track, ts, detail } => self.detail(track, ts, detail),
             Item::Marker { track, ts, marker } => self.marker(track, ts, marker),
         }
     }

@@ -1,15 +1,21 @@
 //! The one walk over a capture that both writers share: blocks in file order, a track
 //! per thread registration with a small thread id, per-track open-span stacks, losses,
 //! flight-recorder marks and the capture's end, turned into [`Item`]s that a writer
-//! ([`Emit`]) encodes. Memory: the block being read, the track table and the open spans;
-//! nothing grows with the number of events.
+//! ([`Emit`]) encodes. Timestamps become nanoseconds with the capture's timebase, name
+//! ids become the capture's names (`#<id>` for an id it lacks, counted), and an event's
+//! argument records (the `Arg` records right after it on its lane, possibly in the
+//! lane's next block) become its args: an Enter or Instant is held until the lane's next
+//! record that is not an argument. Memory: the block being read, the track table, the
+//! open spans and one held event per track; nothing grows with the number of events.
 
 use crate::{ExportError, ExportSummary, Progress};
 use ada::capture::{
-    Block, BlockKind, CaptureError, CaptureErrorKind, CaptureReader, FileHeader, LaneId, Record,
+    Block, BlockKind, CaptureError, CaptureErrorKind, CaptureReader, FileHeader, Label, LaneId,
+    Names, Record, Timebase,
 };
 use ada::ring_buffer::RingFlags;
-use ada::{Detail, Event, EventKind};
+use ada::{ArgType, Detail, Event, EventKind};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, Read};
 
@@ -20,6 +26,13 @@ pub(crate) const PID: u32 = 1;
 pub(crate) const FIRST_TID: u32 = 2;
 /// The process's name on the timeline.
 pub(crate) const PROCESS_NAME: &str = "ada capture";
+/// The category of index events that name none.
+pub(crate) const DEFAULT_CATEGORY: &str = "ada";
+/// The title of an index event whose name id is 0.
+pub(crate) const UNNAMED: &str = "(unnamed)";
+/// Argument records kept per event: later ones are counted
+/// ([`ExportSummary::args_unattached`]), not shown.
+pub(crate) const MAX_ARGS: usize = 64;
 
 /// One thread registration: a (slot, generation) pair of the capture.
 #[derive(Debug)]
@@ -28,6 +41,26 @@ pub(crate) struct Track {
     pub(crate) tid: u32,
     /// The thread's name, or `slot S gen G` when it had none.
     pub(crate) name: String,
+}
+
+/// An index event as the timeline shows it: names resolved, arguments attached.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Shown<'a> {
+    /// The event's name ([`UNNAMED`] for id 0, `#<id>` for an id the capture lacks).
+    pub(crate) name: Cow<'a, str>,
+    /// The category's name; `None` when the event names none ([`DEFAULT_CATEGORY`]).
+    pub(crate) category: Option<Cow<'a, str>>,
+    /// The record's free argument (a counter's value).
+    pub(crate) argument: u64,
+    /// The argument records, keys and values, in order.
+    pub(crate) args: Vec<(Cow<'a, str>, Value<'a>)>,
+}
+
+impl Shown<'_> {
+    /// The category to write.
+    pub(crate) fn category(&self) -> &str {
+        self.category.as_deref().unwrap_or(DEFAULT_CATEGORY)
+    }
 }
 
 /// What a writer encodes, in the order it should appear in the output.
@@ -39,25 +72,30 @@ pub(crate) enum Item<'a> {
     Begin {
         track: &'a Track,
         ts: u64,
-        function: u64,
-        argument: u64,
+        event: &'a Shown<'a>,
     },
     /// A span closes: the innermost open one on the track.
     End {
         track: &'a Track,
         ts: u64,
-        close: Close,
+        close: &'a Close,
     },
     /// An [`EventKind::Instant`].
     Instant {
         track: &'a Track,
         ts: u64,
-        function: u64,
-        argument: u64,
+        event: &'a Shown<'a>,
     },
-    /// A detail-lane record.
+    /// An [`EventKind::Counter`]: its value is the event's `argument`.
+    Counter {
+        track: &'a Track,
+        ts: u64,
+        event: &'a Shown<'a>,
+    },
+    /// A detail-lane record, at `ts` (nanoseconds).
     Detail {
         track: &'a Track,
+        ts: u64,
         detail: &'a Detail,
     },
     /// Something the timeline must show that is not a record: on a thread's track, or
@@ -70,12 +108,12 @@ pub(crate) enum Item<'a> {
 }
 
 /// How a span was closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Close {
-    /// By a leave of the same function.
+    /// By a leave of the same name.
     Matched,
-    /// By a leave of another function (it still closes the innermost span).
-    Mismatched { leave_function: u64 },
+    /// By a leave of another name (it still closes the innermost span).
+    Mismatched { leave_name: String },
     /// By the end of the capture (flagged in the span's args).
     CaptureEnded,
     /// Just before lost events: its leave may have been among them (flagged).
@@ -84,18 +122,19 @@ pub(crate) enum Close {
 
 impl Close {
     /// The args an end carries: none for a matched leave.
-    pub(crate) fn args(self) -> Option<(Arg, Value<'static>)> {
+    pub(crate) fn args(&self) -> Option<(Arg, Value<'_>)> {
         match self {
             Self::Matched => None,
-            Self::Mismatched { leave_function } => {
-                Some((Arg::LeaveFunction, Value::Hex(leave_function)))
+            Self::Mismatched { leave_name } => {
+                Some((Arg::LeaveName, Value::Str(Cow::Borrowed(leave_name))))
             }
-            Self::CaptureEnded => {
-                Some((Arg::Closed, Value::Str("still open when the capture ends")))
-            }
+            Self::CaptureEnded => Some((
+                Arg::Closed,
+                Value::Str(Cow::Borrowed("still open when the capture ends")),
+            )),
             Self::EventsLost => Some((
                 Arg::Closed,
-                Value::Str("events were lost while it was open"),
+                Value::Str(Cow::Borrowed("events were lost while it was open")),
             )),
         }
     }
@@ -115,11 +154,11 @@ pub(crate) enum Marker {
         cause: Option<String>,
     },
     /// A leave with no open span on its track.
-    UnmatchedLeave { function: u64, argument: u64 },
+    UnmatchedLeave { name: String, argument: u64 },
     /// An index record whose kind no [`EventKind`] has.
     UnknownKind {
         kind: u32,
-        function: u64,
+        name: String,
         argument: u64,
     },
     /// A ring the flight recorder kept (`MARKED`).
@@ -152,11 +191,9 @@ impl Marker {
                     None => what,
                 }
             }
-            Self::UnmatchedLeave { function, .. } => {
-                format!("leave without enter: fn {function:#x}")
-            }
-            Self::UnknownKind { kind, function, .. } => {
-                format!("event of unknown kind {kind}: fn {function:#x}")
+            Self::UnmatchedLeave { name, .. } => format!("leave without enter: {name}"),
+            Self::UnknownKind { kind, name, .. } => {
+                format!("event of unknown kind {kind}: {name}")
             }
             Self::Mark { .. } => "flight-recorder mark".to_owned(),
             Self::CaptureEnds { reason, .. } => format!("capture ends: {reason}"),
@@ -173,21 +210,18 @@ impl Marker {
                 cause,
             } => {
                 let mut args = vec![
-                    (Arg::Lane, Value::Str(lane_name(*lane))),
+                    (Arg::Lane, Value::Str(Cow::Borrowed(lane_name(*lane)))),
                     (Arg::LostEvents, Value::U64(*events)),
                     (Arg::RingsMissing, Value::U64(*rings)),
                 ];
                 if let Some(cause) = cause {
-                    args.push((Arg::Cause, Value::Str(cause)));
+                    args.push((Arg::Cause, Value::Str(Cow::Borrowed(cause))));
                 }
                 args
             }
-            Self::UnmatchedLeave { function, argument }
-            | Self::UnknownKind {
-                function, argument, ..
-            } => {
+            Self::UnmatchedLeave { name, argument } | Self::UnknownKind { name, argument, .. } => {
                 let mut args = vec![
-                    (Arg::Function, Value::Hex(*function)),
+                    (Arg::Name, Value::Str(Cow::Borrowed(name))),
                     (Arg::Argument, Value::U64(*argument)),
                 ];
                 if let Self::UnknownKind { kind, .. } = self {
@@ -196,12 +230,12 @@ impl Marker {
                 args
             }
             Self::Mark { lane, records } => vec![
-                (Arg::Lane, Value::Str(lane_name(*lane))),
+                (Arg::Lane, Value::Str(Cow::Borrowed(lane_name(*lane)))),
                 (Arg::Records, Value::U64(u64::from(*records))),
             ],
             Self::CaptureEnds { offset, reason } => vec![
                 (Arg::Offset, Value::U64(*offset)),
-                (Arg::Reason, Value::Str(reason)),
+                (Arg::Reason, Value::Str(Cow::Borrowed(reason))),
             ],
         }
     }
@@ -224,22 +258,23 @@ pub(crate) enum Arg {
     P3,
     P4,
     P5,
-    Function,
+    Name,
     Lane,
     LostEvents,
     RingsMissing,
     Cause,
     Closed,
-    LeaveFunction,
+    LeaveName,
     Kind,
     Records,
     Offset,
     Reason,
+    Value,
 }
 
 impl Arg {
     /// Every arg, in the order of their numbers.
-    pub(crate) const ALL: [Self; 18] = [
+    pub(crate) const ALL: [Self; 19] = [
         Self::Argument,
         Self::P0,
         Self::P1,
@@ -247,17 +282,18 @@ impl Arg {
         Self::P3,
         Self::P4,
         Self::P5,
-        Self::Function,
+        Self::Name,
         Self::Lane,
         Self::LostEvents,
         Self::RingsMissing,
         Self::Cause,
         Self::Closed,
-        Self::LeaveFunction,
+        Self::LeaveName,
         Self::Kind,
         Self::Records,
         Self::Offset,
         Self::Reason,
+        Self::Value,
     ];
 
     /// The detail payload's words.
@@ -274,28 +310,32 @@ impl Arg {
             Self::P3 => "p3",
             Self::P4 => "p4",
             Self::P5 => "p5",
-            Self::Function => "function",
+            Self::Name => "name",
             Self::Lane => "lane",
             Self::LostEvents => "lost_events",
             Self::RingsMissing => "rings_missing",
             Self::Cause => "cause",
             Self::Closed => "closed",
-            Self::LeaveFunction => "leave_function",
+            Self::LeaveName => "leave_name",
             Self::Kind => "kind",
             Self::Records => "records",
             Self::Offset => "offset",
             Self::Reason => "reason",
+            Self::Value => "value",
         }
     }
 }
 
 /// An arg's value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Value<'a> {
     U64(u64),
+    I64(i64),
+    F64(f64),
+    Bool(bool),
     /// An address or id, shown in hexadecimal.
     Hex(u64),
-    Str(&'a str),
+    Str(Cow<'a, str>),
 }
 
 /// A writer: receives the walk's items in order.
@@ -306,10 +346,18 @@ pub(crate) trait Emit {
     fn finish(&mut self) -> io::Result<()>;
 }
 
-/// A span open on a track.
+/// A span open on a track: its name id.
 #[derive(Debug, Clone, Copy)]
 struct Open {
-    function: u64,
+    name: u32,
+}
+
+/// An Enter or Instant held for the argument records that may follow it.
+#[derive(Debug)]
+struct Held {
+    ts: u64,
+    event: Event,
+    args: Vec<Event>,
 }
 
 /// A track with what the walk keeps about it.
@@ -325,6 +373,8 @@ struct TrackState {
     last: Option<u64>,
     /// The sequence number each lane's next ring should have.
     next_sequence: [Option<u64>; 2],
+    /// The index event waiting for its argument records.
+    held: Option<Held>,
 }
 
 impl TrackState {
@@ -334,11 +384,23 @@ impl TrackState {
 }
 
 /// The walk's state between blocks.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Walk {
     ids: HashMap<(u32, u32), usize>,
     tracks: Vec<TrackState>,
     summary: ExportSummary,
+    timebase: Timebase,
+}
+
+impl Default for Walk {
+    fn default() -> Self {
+        Self {
+            ids: HashMap::new(),
+            tracks: Vec::new(),
+            summary: ExportSummary::default(),
+            timebase: Timebase::Nanoseconds,
+        }
+    }
 }
 
 /// Checks that the capture holds ada's standard records.
@@ -367,7 +429,10 @@ pub(crate) fn walk<R: Read>(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ExportSummary, ExportError> {
     check_layouts(reader.header())?;
-    let mut walk = Walk::default();
+    let mut walk = Walk {
+        timebase: reader.timebase(),
+        ..Walk::default()
+    };
     let cut = loop {
         match reader.next_block() {
             Ok(Some(block)) => {
@@ -375,13 +440,13 @@ pub(crate) fn walk<R: Read>(
                     bytes: block.offset,
                     events: walk.summary.events,
                 });
-                walk.block(&block, out)?;
+                walk.block(&block, reader.names(), out)?;
             }
             Ok(None) => break None,
             Err(error) => break Some(error),
         }
     };
-    walk.end(cut, out)?;
+    walk.end(cut, reader.names(), out)?;
     out.finish()?;
     walk.summary.version = reader.header().version;
     walk.summary.end = reader.position();
@@ -415,6 +480,7 @@ impl Walk {
             index_last: None,
             last: None,
             next_sequence: [None; 2],
+            held: None,
         });
         self.ids.insert((block.slot, block.generation), index);
         self.summary.threads += 1;
@@ -422,12 +488,18 @@ impl Walk {
         Ok(index)
     }
 
-    fn block(&mut self, block: &Block, out: &mut impl Emit) -> Result<(), ExportError> {
+    fn block(
+        &mut self,
+        block: &Block,
+        names: &Names,
+        out: &mut impl Emit,
+    ) -> Result<(), ExportError> {
         let index = self.track(block, out)?;
+        let timebase = self.timebase;
         let summary = &mut self.summary;
         let state = &mut self.tracks[index];
         let lane = usize::from(block.lane == LaneId::Detail);
-        let first = first_timestamp(block);
+        let first = first_timestamp(block).map(|ticks| timebase.to_ns(ticks));
         // Rings missing from the lane's sequence (taken back, or failed by the sink).
         let rings = if block.kind == BlockKind::Ring {
             let rings = match state.next_sequence[lane] {
@@ -446,12 +518,14 @@ impl Walk {
             let events = if lost { block.lost_events } else { 0 };
             let ts = match block.lane {
                 LaneId::Index => {
+                    // The held event's arguments end at the gap.
+                    show_held(state, names, summary, out)?;
                     // The spans open before the gap may have lost their leaves in it:
                     // close them where the gap starts rather than let a later leave
                     // close the wrong one.
                     if let Some(at) = state.index_last {
                         summary.spans_closed_at_loss +=
-                            close_all(state, at, Close::EventsLost, out)?;
+                            close_all(state, at, &Close::EventsLost, out)?;
                     }
                     first.map(|ts| state.index_last.map_or(ts, |last| last.max(ts)))
                 }
@@ -485,14 +559,16 @@ impl Walk {
             })?;
         }
         match block.lane {
-            LaneId::Index => index_records(block, state, summary, out),
+            LaneId::Index => index_records(block, timebase, names, state, summary, out),
             LaneId::Detail => {
                 for record in block.bytes().chunks_exact(size_of::<Detail>()) {
                     let detail: Detail = bytemuck::pod_read_unaligned(record);
-                    state.saw(detail.timestamp_ns);
+                    let ts = timebase.to_ns(detail.ticks);
+                    state.saw(ts);
                     summary.details += 1;
                     out.item(Item::Detail {
                         track: &state.track,
+                        ts,
                         detail: &detail,
                     })?;
                 }
@@ -503,7 +579,15 @@ impl Walk {
 
     /// Marks where an unreadable capture ends, closes every span still open at its
     /// track's last timestamp, and records the cut.
-    fn end(&mut self, cut: Option<CaptureError>, out: &mut impl Emit) -> Result<(), ExportError> {
+    fn end(
+        &mut self,
+        cut: Option<CaptureError>,
+        names: &Names,
+        out: &mut impl Emit,
+    ) -> Result<(), ExportError> {
+        for state in &mut self.tracks {
+            show_held(state, names, &mut self.summary, out)?;
+        }
         if let Some(error) = &cut {
             let reason = match error.kind {
                 CaptureErrorKind::Truncated { .. } => {
@@ -523,7 +607,8 @@ impl Walk {
         }
         for state in &mut self.tracks {
             if let Some(at) = state.last {
-                self.summary.spans_closed_at_end += close_all(state, at, Close::CaptureEnded, out)?;
+                self.summary.spans_closed_at_end +=
+                    close_all(state, at, &Close::CaptureEnded, out)?;
             }
         }
         self.summary.cut = cut;
@@ -531,83 +616,192 @@ impl Walk {
     }
 }
 
-/// The index lane's records of `block` as spans, instants and markers.
+/// The index lane's records of `block` as spans, instants, counters and markers; an
+/// Enter or Instant is held until the lane's next record that is not one of its
+/// argument records.
 fn index_records(
     block: &Block,
+    timebase: Timebase,
+    names: &Names,
     state: &mut TrackState,
     summary: &mut ExportSummary,
     out: &mut impl Emit,
 ) -> Result<(), ExportError> {
     for record in block.bytes().chunks_exact(size_of::<Event>()) {
         let event: Event = bytemuck::pod_read_unaligned(record);
+        summary.events += 1;
+        if event.kind() == Some(EventKind::Arg) {
+            // Arguments carry no time: they belong to the event they follow.
+            match &mut state.held {
+                Some(held) if held.args.len() < MAX_ARGS => held.args.push(event),
+                _ => summary.args_unattached += 1,
+            }
+            continue;
+        }
+        show_held(state, names, summary, out)?;
+        let ticks = timebase.to_ns(event.ticks);
         let ts = match state.index_last {
-            Some(last) if last > event.timestamp_ns => {
+            Some(last) if last > ticks => {
                 summary.timestamps_raised += 1;
                 last
             }
-            _ => event.timestamp_ns,
+            _ => ticks,
         };
         state.index_last = Some(ts);
         state.saw(ts);
-        summary.events += 1;
         let track = &state.track;
-        let (function, argument) = (event.function, event.argument);
         match event.kind() {
-            Some(EventKind::Enter) => {
-                state.open.push(Open { function });
-                out.item(Item::Begin {
-                    track,
+            Some(EventKind::Enter | EventKind::Instant) => {
+                state.held = Some(Held {
                     ts,
-                    function,
-                    argument,
-                })?;
+                    event,
+                    args: Vec::new(),
+                });
             }
             Some(EventKind::Leave) => match state.open.pop() {
                 Some(open) => {
-                    let close = if open.function == function {
+                    let close = if open.name == event.name {
                         Close::Matched
                     } else {
                         summary.mismatched_leaves += 1;
                         Close::Mismatched {
-                            leave_function: function,
+                            leave_name: title(names, event.name, summary).into_owned(),
                         }
                     };
-                    out.item(Item::End { track, ts, close })?;
+                    out.item(Item::End {
+                        track,
+                        ts,
+                        close: &close,
+                    })?;
                 }
                 None => {
                     summary.unmatched_leaves += 1;
+                    let name = title(names, event.name, summary).into_owned();
                     out.item(Item::Marker {
                         track: Some(track),
                         ts,
-                        marker: &Marker::UnmatchedLeave { function, argument },
+                        marker: &Marker::UnmatchedLeave {
+                            name,
+                            argument: event.argument,
+                        },
                     })?;
                 }
             },
-            Some(EventKind::Instant) => out.item(Item::Instant {
-                track,
-                ts,
-                function,
-                argument,
-            })?,
-            None => out.item(Item::Marker {
-                track: Some(track),
-                ts,
-                marker: &Marker::UnknownKind {
-                    kind: event.kind,
-                    function,
-                    argument,
-                },
-            })?,
+            Some(EventKind::Counter) => {
+                summary.counters += 1;
+                let shown = shown(names, &event, &[], summary);
+                out.item(Item::Counter {
+                    track,
+                    ts,
+                    event: &shown,
+                })?;
+            }
+            Some(EventKind::Arg) => {}
+            None => {
+                let name = title(names, event.name, summary).into_owned();
+                out.item(Item::Marker {
+                    track: Some(track),
+                    ts,
+                    marker: &Marker::UnknownKind {
+                        kind: event.kind,
+                        name,
+                        argument: event.argument,
+                    },
+                })?;
+            }
         }
     }
     Ok(())
+}
+
+/// Writes the track's held event, if any, with its arguments: a span's begin (the span
+/// opens) or an instant.
+fn show_held(
+    state: &mut TrackState,
+    names: &Names,
+    summary: &mut ExportSummary,
+    out: &mut impl Emit,
+) -> Result<(), ExportError> {
+    let Some(held) = state.held.take() else {
+        return Ok(());
+    };
+    summary.args += held.args.len() as u64;
+    let shown = shown(names, &held.event, &held.args, summary);
+    let track = &state.track;
+    if held.event.kind() == Some(EventKind::Enter) {
+        state.open.push(Open {
+            name: held.event.name,
+        });
+        out.item(Item::Begin {
+            track,
+            ts: held.ts,
+            event: &shown,
+        })?;
+    } else {
+        out.item(Item::Instant {
+            track,
+            ts: held.ts,
+            event: &shown,
+        })?;
+    }
+    Ok(())
+}
+
+/// `id` as the capture names it: `None` for 0, `#<id>` (counted) for an id it lacks.
+fn label<'n>(names: &'n Names, id: u32, summary: &mut ExportSummary) -> Option<Cow<'n, str>> {
+    match names.label(id) {
+        Label::None => None,
+        Label::Name(name) => Some(Cow::Borrowed(name)),
+        Label::Unknown(id) => {
+            summary.unknown_names += 1;
+            Some(Cow::Owned(format!("#{id}")))
+        }
+    }
+}
+
+/// An event's title: its name, or [`UNNAMED`].
+fn title<'n>(names: &'n Names, id: u32, summary: &mut ExportSummary) -> Cow<'n, str> {
+    label(names, id, summary).unwrap_or(Cow::Borrowed(UNNAMED))
+}
+
+/// `event` with its names resolved and `args` (its argument records) attached.
+fn shown<'n>(
+    names: &'n Names,
+    event: &Event,
+    args: &[Event],
+    summary: &mut ExportSummary,
+) -> Shown<'n> {
+    Shown {
+        name: title(names, event.name, summary),
+        category: label(names, event.category, summary),
+        argument: event.argument,
+        args: args
+            .iter()
+            .map(|arg| {
+                let key = title(names, arg.name, summary);
+                let value = match arg.arg_type() {
+                    Some(ArgType::U64) => Value::U64(arg.argument),
+                    Some(ArgType::I64) => Value::I64(arg.argument.cast_signed()),
+                    Some(ArgType::F64) => Value::F64(f64::from_bits(arg.argument)),
+                    Some(ArgType::Bool) => Value::Bool(arg.argument != 0),
+                    Some(ArgType::Name) => match u32::try_from(arg.argument) {
+                        Ok(id) => Value::Str(label(names, id, summary).unwrap_or_default()),
+                        Err(_) => Value::Hex(arg.argument),
+                    },
+                    // A type a later writer adds: the bits, as they are.
+                    None => Value::Hex(arg.argument),
+                };
+                (key, value)
+            })
+            .collect(),
+    }
 }
 
 /// Closes every span open on `state`'s track at `ts`, innermost first; how many.
 fn close_all(
     state: &mut TrackState,
     ts: u64,
-    close: Close,
+    close: &Close,
     out: &mut impl Emit,
 ) -> Result<u64, ExportError> {
     let mut closed = 0;
@@ -622,10 +816,21 @@ fn close_all(
     Ok(closed)
 }
 
-/// The first record's timestamp (both record types begin with it, stored as written).
+/// The first timed record's ticks (both record types begin with them, stored as
+/// written; argument records carry none).
 fn first_timestamp(block: &Block) -> Option<u64> {
-    let bytes = block.bytes().get(..size_of::<u64>())?;
-    Some(bytemuck::pod_read_unaligned(bytes))
+    match block.lane {
+        LaneId::Index => block
+            .bytes()
+            .chunks_exact(size_of::<Event>())
+            .map(bytemuck::pod_read_unaligned::<Event>)
+            .find(|event| event.kind() != Some(EventKind::Arg))
+            .map(|event| event.ticks),
+        LaneId::Detail => {
+            let bytes = block.bytes().get(..size_of::<u64>())?;
+            Some(bytemuck::pod_read_unaligned(bytes))
+        }
+    }
 }
 
 /// Why the events before `block` were lost, as its loss causes say: the cause's name

@@ -13,8 +13,18 @@
 //!   without an enter is an instant `leave without enter: …`, never an unbalanced end;
 //!   index timestamps that go backwards on a track are raised to the previous one, so
 //!   spans nest as they were written;
-//! - instant events as instants, detail records as instants `detail fn …` with their
-//!   payload as args `p0`…`p5`, flight-recorder marks (`MARKED` rings) as instants;
+//! - timestamps in nanoseconds: a version 3 capture's ticks converted with its clock
+//!   record's calibration (nanoseconds since the calibration's anchor), older captures'
+//!   as stored;
+//! - events named by the capture's names (format version 3): the event's name (`(unnamed)`
+//!   for none), its category (`ada` when it names none), and its argument records (the
+//!   `Arg` records that follow it on its lane) as args beside `argument`: integers,
+//!   floats, booleans and names as such (Chrome `args`, Perfetto debug annotations); a
+//!   name id the capture lacks shows as `#<id>` and is counted
+//!   ([`ExportSummary::unknown_names`]);
+//! - instant events as instants, counters as counter samples (Chrome `C` events; Perfetto
+//!   instants with a `value` annotation), detail records as instants `detail fn …` with
+//!   their payload as args `p0`…`p5`, flight-recorder marks (`MARKED` rings) as instants;
 //! - lost events as an instant `N events lost: CAUSE` on the thread's track at the gap
 //!   (at the first record after it; spans open before the gap are closed where it
 //!   starts), the cause as the block says it (`drop-oldest`, `drop-newest`, `sink`, or
@@ -35,9 +45,10 @@
 //! let dir = tempfile::tempdir()?;
 //! let path = dir.path().join("run.ada");
 //! let tracer = Tracer::builder().sink(FileSink::create(&path)?).build()?;
+//! let parse = ada_names::intern("parse")?.get();
 //! for n in 0..10 {
-//!     tracer.index(Event::now(EventKind::Enter, 0x1000, n))?;
-//!     tracer.index(Event::now(EventKind::Leave, 0x1000, n))?;
+//!     tracer.index(Event::now(EventKind::Enter, parse, n))?;
+//!     tracer.index(Event::now(EventKind::Leave, parse, n))?;
 //! }
 //! tracer.shutdown()?;
 //!
@@ -47,6 +58,7 @@
 //! assert_eq!((summary.threads, summary.cut), (1, None));
 //! let text = String::from_utf8(json)?;
 //! assert_eq!(text.matches(r#""ph":"B""#).count(), 10);
+//! assert_eq!(text.matches(r#""name":"parse""#).count(), 10);
 //! assert_eq!(text.matches(r#""ph":"E""#).count(), 10);
 //!
 //! let mut pftrace = Vec::new();
@@ -94,8 +106,19 @@ pub struct Progress {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct ExportSummary {
-    /// Index-lane events read (spans, instants and flagged leaves).
+    /// Index-lane records read (enters, leaves, instants, counters, argument records,
+    /// and records of unknown kinds).
     pub events: u64,
+    /// Counter records (each a counter sample).
+    pub counters: u64,
+    /// Argument records shown as args of the event they follow.
+    pub args: u64,
+    /// Argument records not shown: no enter or instant before them on their lane (it
+    /// was lost, or a leave or counter came between), or more than 64 for one event.
+    pub args_unattached: u64,
+    /// Name ids (of events, categories, argument keys or values) the capture's name
+    /// table lacks: each shown as `#<id>`, never as another name. A reader warning.
+    pub unknown_names: u64,
     /// Detail-lane records read (each an instant).
     pub details: u64,
     /// Thread registrations (tracks).
@@ -113,7 +136,7 @@ pub struct ExportSummary {
     pub spans_closed_at_end: u64,
     /// Leaves with no open span (instants in the output).
     pub unmatched_leaves: u64,
-    /// Leaves of another function than the innermost open span's (they close it).
+    /// Leaves of another name than the innermost open span's (they close it).
     pub mismatched_leaves: u64,
     /// Index timestamps raised to their track's previous one (they went backwards).
     pub timestamps_raised: u64,

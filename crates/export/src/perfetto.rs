@@ -3,10 +3,15 @@
 //! on one packet sequence whose first packet clears the incremental state, interns the
 //! categories and arg names and describes the process track. Each thread track is a
 //! `TrackDescriptor` with a `ThreadDescriptor`; spans are `TYPE_SLICE_BEGIN`/`END`,
-//! everything else `TYPE_INSTANT`, args are debug annotations, event names are interned
-//! as they first appear (up to [`MAX_INTERNED_NAMES`], then written in full).
+//! everything else `TYPE_INSTANT` (a counter sample too, its value an annotation
+//! `value`), args are debug annotations (the exporter's own keys interned, an event's
+//! argument keys written in full), event names are interned as they first appear (up to
+//! [`MAX_INTERNED_NAMES`], then written in full), an event's category other than the
+//! default is written in full.
 
-use crate::core::{Arg, Close, Emit, Item, Marker, PID, PROCESS_NAME, Track, Value};
+use crate::core::{
+    Arg, Close, DEFAULT_CATEGORY, Emit, Item, Marker, PID, PROCESS_NAME, Shown, Track, Value,
+};
 use crate::perfetto_protos::debug_annotation::{
     NameField as AnnotationName, Value as AnnotationValue,
 };
@@ -26,7 +31,7 @@ const SEQUENCE: u32 = 1;
 /// The process track's uuid (a thread's track uuid is its tid, 2 and up).
 const PROCESS_UUID: u64 = 1;
 /// Interned categories: the index lane's events, the detail lane's, the markers.
-const CATEGORIES: [&str; 3] = ["ada", "ada.detail", "ada.marker"];
+const CATEGORIES: [&str; 3] = [DEFAULT_CATEGORY, "ada.detail", "ada.marker"];
 const CATEGORY_ADA: u64 = 1;
 const CATEGORY_DETAIL: u64 = 2;
 const CATEGORY_MARKER: u64 = 3;
@@ -35,15 +40,6 @@ const CATEGORY_MARKER: u64 = 3;
 pub(crate) const MAX_INTERNED_NAMES: usize = 1 << 16;
 /// Encoded bytes gathered before they are handed to the output.
 const CHUNK: usize = 1 << 16;
-
-/// What an event name is made from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum NameKey {
-    /// `fn 0x…`: an index event's function.
-    Function(u64),
-    /// `detail fn 0x…`: a detail record's function.
-    Detail(u64),
-}
 
 /// Writes Perfetto trace packets to `out`.
 #[derive(Debug)]
@@ -57,7 +53,8 @@ pub(crate) struct PerfettoWriter<W: Write> {
     template: TracePacket,
     /// The event being built, reused (its vectors keep their capacity).
     event: TrackEvent,
-    names: HashMap<NameKey, u64>,
+    /// Event names interned so far, and their ids.
+    names: HashMap<String, u64>,
 }
 
 impl<W: Write> PerfettoWriter<W> {
@@ -157,19 +154,16 @@ impl<W: Write> PerfettoWriter<W> {
 
     /// The event's name: an interned id (with the interning when it is new), or the
     /// full name once the table is full.
-    fn name(&mut self, key: NameKey) -> (NameField, Option<InternedData>) {
-        if let Some(&iid) = self.names.get(&key) {
+    fn name(&mut self, name: &str) -> (NameField, Option<InternedData>) {
+        if let Some(&iid) = self.names.get(name) {
             return (NameField::NameIid(iid), None);
         }
-        let name = match key {
-            NameKey::Function(function) => format!("fn {function:#x}"),
-            NameKey::Detail(function) => format!("detail fn {function:#x}"),
-        };
+        let name = name.to_owned();
         if self.names.len() >= MAX_INTERNED_NAMES {
             return (NameField::Name(name), None);
         }
         let iid = self.names.len() as u64 + 1;
-        self.names.insert(key, iid);
+        self.names.insert(name.clone(), iid);
         let interned = InternedData {
             event_names: vec![EventName {
                 iid: Some(iid),
@@ -188,16 +182,24 @@ impl<W: Write> PerfettoWriter<W> {
         event.name_field = name;
         event.category_iids.clear();
         event.category_iids.extend(category);
+        event.categories.clear();
         event.debug_annotations.clear();
     }
 
     fn annotate(&mut self, arg: Arg, value: Value<'_>) {
+        self.annotation(AnnotationName::NameIid(arg_iid(arg)), value);
+    }
+
+    fn annotation(&mut self, name: AnnotationName, value: Value<'_>) {
         self.event.debug_annotations.push(DebugAnnotation {
-            name_field: Some(AnnotationName::NameIid(arg_iid(arg))),
+            name_field: Some(name),
             value: Some(match value {
                 Value::U64(n) => AnnotationValue::UintValue(n),
+                Value::I64(n) => AnnotationValue::IntValue(n),
+                Value::F64(x) => AnnotationValue::DoubleValue(x),
+                Value::Bool(b) => AnnotationValue::BoolValue(b),
                 Value::Hex(n) => AnnotationValue::PointerValue(n),
-                Value::Str(text) => AnnotationValue::StringValue(text.to_owned()),
+                Value::Str(text) => AnnotationValue::StringValue(text.into_owned()),
             }),
             ..DebugAnnotation::default()
         });
@@ -222,22 +224,42 @@ impl<W: Write> PerfettoWriter<W> {
         })
     }
 
-    fn function_event(
+    /// An index event: a span's begin, an instant or a counter sample.
+    fn index_event(
         &mut self,
         kind: Type,
         track: &Track,
         ts: u64,
-        function: u64,
-        argument: u64,
+        event: &Shown<'_>,
+        counter: bool,
     ) -> io::Result<()> {
-        let (name, interned) = self.name(NameKey::Function(function));
-        self.set(kind, uuid(track), Some(name), Some(CATEGORY_ADA));
-        self.annotate(Arg::Argument, Value::U64(argument));
+        let (name, interned) = self.name(&event.name);
+        let default = event.category.is_none();
+        self.set(
+            kind,
+            uuid(track),
+            Some(name),
+            default.then_some(CATEGORY_ADA),
+        );
+        if let Some(category) = &event.category {
+            self.event.categories.push(category.clone().into_owned());
+        }
+        if counter {
+            self.annotate(Arg::Value, Value::U64(event.argument));
+        } else {
+            self.annotate(Arg::Argument, Value::U64(event.argument));
+            for (key, value) in &event.args {
+                self.annotation(
+                    AnnotationName::Name(key.clone().into_owned()),
+                    value.clone(),
+                );
+            }
+        }
         self.write_event(ts, interned)
     }
 
-    fn detail(&mut self, track: &Track, detail: &Detail) -> io::Result<()> {
-        let (name, interned) = self.name(NameKey::Detail(detail.function));
+    fn detail(&mut self, track: &Track, ts: u64, detail: &Detail) -> io::Result<()> {
+        let (name, interned) = self.name(&format!("detail fn {:#x}", detail.function));
         self.set(
             Type::Instant,
             uuid(track),
@@ -247,7 +269,7 @@ impl<W: Write> PerfettoWriter<W> {
         for (arg, word) in Arg::PAYLOAD.into_iter().zip(detail.payload) {
             self.annotate(arg, Value::U64(word));
         }
-        self.write_event(detail.timestamp_ns, interned)
+        self.write_event(ts, interned)
     }
 
     fn marker(&mut self, track: Option<&Track>, ts: u64, marker: &Marker) -> io::Result<()> {
@@ -269,12 +291,9 @@ impl<W: Write> Emit for PerfettoWriter<W> {
     fn item(&mut self, item: Item<'_>) -> io::Result<()> {
         match item {
             Item::Thread(track) => self.thread(track),
-            Item::Begin {
-                track,
-                ts,
-                function,
-                argument,
-            } => self.function_event(Type::SliceBegin, track, ts, function, argument),
+            Item::Begin { track, ts, event } => {
+                self.index_event(Type::SliceBegin, track, ts, event, false)
+            }
             Item::End { track, ts, close } => {
                 self.set(Type::SliceEnd, uuid(track), None, None);
                 if let Some((arg, value)) = Close::args(close) {
@@ -282,13 +301,13 @@ impl<W: Write> Emit for PerfettoWriter<W> {
                 }
                 self.write_event(ts, None)
             }
-            Item::Instant {
-                track,
-                ts,
-                function,
-                argument,
-            } => self.function_event(Type::Instant, track, ts, function, argument),
-            Item::Detail { track, detail } => self.detail(track, detail),
+            Item::Instant { track, ts, event } => {
+                self.index_event(Type::Instant, track, ts, event, false)
+            }
+            Item::Counter { track, ts, event } => {
+                self.index_event(Type::Instant, track, ts, event, true)
+            }
+            Item::Detail { track, ts, detail } => self.detail(track, ts, detail),
             Item::Marker { track, ts, marker } => self.marker(track, ts, marker),
         }
     }

@@ -2,12 +2,13 @@
 #![allow(non_snake_case)]
 
 use crate::chrome::ChromeWriter;
-use crate::core::{Arg, Close, Emit, Item, Marker, Track};
+use crate::core::{Arg, Close, Emit, Item, Marker, Shown, Track, Value};
 use crate::perfetto_protos::trace_packet::SequenceFlags;
 use crate::perfetto_protos::track_event::Type;
 use crate::{ExportError, ExportSummary};
 use ada::capture::{CaptureError, CaptureErrorKind, LaneId};
 use protobuf::Enum;
+use std::borrow::Cow;
 use std::error::Error;
 use std::io;
 
@@ -49,7 +50,9 @@ fn close__each_way__then_only_matched_carries_no_args() {
     for close in [
         Close::CaptureEnded,
         Close::EventsLost,
-        Close::Mismatched { leave_function: 1 },
+        Close::Mismatched {
+            leave_name: "other".to_owned(),
+        },
     ] {
         assert!(close.args().is_some(), "{close:?}");
     }
@@ -117,6 +120,41 @@ fn chrome__timestamps__then_microseconds_with_every_nanosecond() {
     }
 }
 
+/// The Chrome JSON of one instant `event` on a track, parsed back: the event.
+fn chrome_instant(event: &Shown<'_>) -> serde_json::Value {
+    let mut out = Vec::new();
+    let mut writer = ChromeWriter::new(&mut out).unwrap();
+    let track = Track {
+        tid: 2,
+        name: "t".to_owned(),
+    };
+    writer.item(Item::Thread(&track)).unwrap();
+    writer
+        .item(Item::Instant {
+            track: &track,
+            ts: 5,
+            event,
+        })
+        .unwrap();
+    writer.finish().unwrap();
+    let trace: serde_json::Value = serde_json::from_slice(&out).unwrap_or_else(|error| {
+        panic!("{error}: {}", String::from_utf8_lossy(&out));
+    });
+    trace["traceEvents"][3].clone()
+}
+
+fn shown(args: Vec<(&'static str, Value<'static>)>) -> Shown<'static> {
+    Shown {
+        name: Cow::Borrowed("span \"q\""),
+        category: Some(Cow::Borrowed("db")),
+        argument: 7,
+        args: args
+            .into_iter()
+            .map(|(key, value)| (Cow::Borrowed(key), value))
+            .collect(),
+    }
+}
+
 #[test]
 fn chrome__hex_args__then_lowercase_with_prefix() {
     for (value, text) in [
@@ -124,18 +162,44 @@ fn chrome__hex_args__then_lowercase_with_prefix() {
         (0xabc, "0xabc"),
         (u64::MAX, "0xffffffffffffffff"),
     ] {
-        let trace = chrome_marker(
-            "t",
-            0,
-            &Marker::UnmatchedLeave {
-                function: value,
-                argument: 0,
-            },
-        );
-        let event = &trace["traceEvents"][3];
-        assert_eq!(event["args"]["function"], text);
-        assert_eq!(event["name"], format!("leave without enter: fn {text}"));
+        let event = chrome_instant(&shown(vec![("bits", Value::Hex(value))]));
+        assert_eq!(event["args"]["bits"], text);
     }
+}
+
+#[test]
+fn chrome__event_with_typed_args__then_name_category_and_each_value_as_json() {
+    let event = chrome_instant(&shown(vec![
+        ("count", Value::U64(u64::MAX)),
+        ("delta", Value::I64(i64::MIN)),
+        ("ratio", Value::F64(-0.25)),
+        ("big", Value::F64(1e300)),
+        ("nan", Value::F64(f64::NAN)),
+        ("inf", Value::F64(f64::NEG_INFINITY)),
+        ("ok", Value::Bool(true)),
+        ("no", Value::Bool(false)),
+        ("method \"k\"", Value::Str(Cow::Borrowed("GET \n"))),
+    ]));
+    assert_eq!(event["ph"], "i");
+    assert_eq!(event["name"], "span \"q\"");
+    assert_eq!(event["cat"], "db");
+    let args = &event["args"];
+    assert_eq!(args["argument"], 7);
+    assert_eq!(args["count"], u64::MAX);
+    assert_eq!(args["delta"], i64::MIN);
+    assert_eq!(args["ratio"], -0.25);
+    assert_eq!(args["big"], 1e300);
+    assert_eq!(args["nan"], "NaN", "JSON has no NaN: a string");
+    assert_eq!(args["inf"], "-inf");
+    assert_eq!((&args["ok"], &args["no"]), (&true.into(), &false.into()));
+    assert_eq!(args["method \"k\""], "GET \n");
+}
+
+#[test]
+fn chrome__event_without_category__then_the_default_one() {
+    let mut event = shown(Vec::new());
+    event.category = None;
+    assert_eq!(chrome_instant(&event)["cat"], "ada");
 }
 
 #[test]

@@ -2,9 +2,15 @@
 //! and checked event by event: the Chrome JSON parsed by serde_json, the Perfetto trace
 //! decoded by the `perfetto_protos` crate (Perfetto's complete protos compiled by
 //! rust-protobuf: another protobuf implementation and codegen than the writer's prost).
+//!
+//! The captures are format version 3: records store ticks, which the exporter turns
+//! into nanoseconds with the capture's calibration (this process's: [`tick`] makes the
+//! ticks of a nanosecond, [`ns`] what the exporter shows for it), and name ids of the
+//! process's name table, which the capture carries (the known capture's functions are
+//! named `fn 0x…`).
 #![allow(non_snake_case)]
 
-use ada::capture::{CaptureErrorKind, CaptureReader, LaneId};
+use ada::capture::{CaptureErrorKind, CaptureReader, LaneId, Timebase};
 use ada::drain::{Delivery, LaneKind, Origin, Sink};
 use ada::metrics::DropCounts;
 use ada::ring_buffer::{RingFlags, RingHeader};
@@ -29,11 +35,31 @@ struct Seen {
     args: BTreeMap<String, String>,
 }
 
+/// The ticks of `ns` nanoseconds after this process's calibration anchor.
+fn tick(ns: u64) -> u64 {
+    let calibration = ada::clock::Calibration::get();
+    let ticks =
+        u128::from(ns) * u128::from(calibration.ticks_span) / u128::from(calibration.ns_span);
+    calibration.anchor_ticks + u64::try_from(ticks).unwrap()
+}
+
+/// What the exporter shows for `ns` (its ticks, converted back: within a nanosecond).
+fn ns(ns: u64) -> u64 {
+    Timebase::Ticks(*ada::clock::Calibration::get()).to_ns(tick(ns))
+}
+
+/// The name id of `fn {function:#x}` (interned).
+fn function_name(function: u64) -> u32 {
+    ada_names::intern(&format!("fn {function:#x}"))
+        .unwrap()
+        .get()
+}
+
 fn seen(tid: u32, phase: char, ts: u64, name: Option<&str>, args: &[(&str, &str)]) -> Seen {
     Seen {
         tid,
         phase,
-        ts,
+        ts: ns(ts),
         name: name.map(str::to_owned),
         args: args
             .iter()
@@ -54,10 +80,17 @@ fn instant(tid: u32, ts: u64, name: &str, args: &[(&str, &str)]) -> Seen {
     seen(tid, 'i', ts, Some(name), args)
 }
 
+/// A record of `kind` at `timestamp_ns`, named `fn {function:#x}`.
 fn event(kind: u32, timestamp_ns: u64, function: u64, argument: u64) -> Event {
+    raw_event(kind, timestamp_ns, function_name(function), argument)
+}
+
+/// A record of `kind` at `timestamp_ns` with name id `name` as it is.
+fn raw_event(kind: u32, timestamp_ns: u64, name: u32, argument: u64) -> Event {
     Event {
-        timestamp_ns,
-        function,
+        ticks: tick(timestamp_ns),
+        name,
+        category: 0,
         argument,
         kind,
         depth: 0,
@@ -67,6 +100,8 @@ fn event(kind: u32, timestamp_ns: u64, function: u64, argument: u64) -> Event {
 const ENTER: u32 = EventKind::Enter as u32;
 const LEAVE: u32 = EventKind::Leave as u32;
 const INSTANT: u32 = EventKind::Instant as u32;
+const COUNTER: u32 = EventKind::Counter as u32;
+const ARG: u32 = EventKind::Arg as u32;
 
 fn origin(slot: usize, generation: u32, name: &str) -> Origin<'_> {
     Origin {
@@ -140,7 +175,7 @@ fn known_capture(dir: &Path) -> (PathBuf, u64) {
         lost_before: lost(0),
         discarded_before: 0,
         records: &[Detail {
-            timestamp_ns: 150,
+            ticks: tick(150),
             function: 0x6,
             payload: [1, 2, 3, 4, 5, 6],
         }],
@@ -185,7 +220,9 @@ fn known_capture(dir: &Path) -> (PathBuf, u64) {
 const LOST_OPEN: &str = "events were lost while it was open";
 const OPEN_AT_END: &str = "still open when the capture ends";
 
-/// What the known capture's timeline holds, up to (not including) the last block.
+/// What the known capture's timeline holds, up to (not including) the last block, and
+/// but for the enter held at its end (an enter or instant is written when the lane's
+/// next record shows that its arguments, if any, are complete): `begin(2, 210, …)`.
 fn expected_before_last_block() -> Vec<Seen> {
     vec![
         begin(2, 100, "fn 0x1", "1"),
@@ -193,7 +230,6 @@ fn expected_before_last_block() -> Vec<Seen> {
         end(2, 120, &[]),
         instant(2, 125, "fn 0x3", &[("argument", "3")]),
         end(2, 130, &[]),
-        begin(2, 140, "fn 0x4", "4"),
         instant(
             2,
             150,
@@ -213,6 +249,8 @@ fn expected_before_last_block() -> Vec<Seen> {
                 ("p5", "6"),
             ],
         ),
+        // Held until the next index block, whose gap ends its arguments.
+        begin(2, 140, "fn 0x4", "4"),
         end(2, 140, &[("closed", LOST_OPEN)]),
         instant(
             2,
@@ -229,24 +267,23 @@ fn expected_before_last_block() -> Vec<Seen> {
             2,
             200,
             "leave without enter: fn 0x4",
-            &[("function", "0x4"), ("argument", "44")],
+            &[("name", "fn 0x4"), ("argument", "44")],
         ),
-        begin(2, 210, "fn 0x5", "5"),
         begin(3, 300, "fn 0x7", "7"),
         end(3, 310, &[]),
         begin(3, 320, "fn 0x8", "8"),
-        end(3, 330, &[("leave_function", "0x9")]),
+        end(3, 330, &[("leave_name", "fn 0x9")]),
         instant(
             3,
             340,
             "leave without enter: fn 0x8",
-            &[("function", "0x8"), ("argument", "8")],
+            &[("name", "fn 0x8"), ("argument", "8")],
         ),
         instant(
             3,
             350,
             "event of unknown kind 9: fn 0xa",
-            &[("function", "0xa"), ("argument", "10"), ("kind", "9")],
+            &[("name", "fn 0xa"), ("argument", "10"), ("kind", "9")],
         ),
     ]
 }
@@ -376,11 +413,25 @@ fn perfetto_events(bytes: &[u8]) -> (Vec<Seen>, BTreeMap<u32, String>) {
         for iid in &event.category_iids {
             assert!(categories.contains_key(iid), "category {iid} interned");
         }
-        let args = event
+        // The exporter's own keys are interned, an event's argument keys written out.
+        let args: BTreeMap<String, String> = event
             .debug_annotations
             .iter()
-            .map(|annotation| (arg_names[&annotation.name_iid()].clone(), value(annotation)))
+            .map(|annotation| {
+                let key = if annotation.has_name_iid() {
+                    arg_names[&annotation.name_iid()].clone()
+                } else {
+                    annotation.name().to_owned()
+                };
+                (key, value(annotation))
+            })
             .collect();
+        // A counter sample is an instant with only a `value` (Chrome's is a `C` event).
+        let phase = if phase == 'i' && args.keys().eq(["value"]) {
+            'C'
+        } else {
+            phase
+        };
         events.push(Seen {
             tid,
             phase,
@@ -392,9 +443,26 @@ fn perfetto_events(bytes: &[u8]) -> (Vec<Seen>, BTreeMap<u32, String>) {
     (events, names)
 }
 
+/// An annotation's value as the Chrome JSON's reads back (NaN and infinities as strings,
+/// as the Chrome writer writes those).
 fn value(annotation: &DebugAnnotation) -> String {
     if annotation.has_uint_value() {
         annotation.uint_value().to_string()
+    } else if annotation.has_int_value() {
+        annotation.int_value().to_string()
+    } else if annotation.has_bool_value() {
+        annotation.bool_value().to_string()
+    } else if annotation.has_double_value() {
+        let x = annotation.double_value();
+        if x.is_finite() {
+            // As the Chrome writer writes it and serde_json reads it back (its parser
+            // may be a unit in the last place off: compare like with like).
+            serde_json::from_str::<serde_json::Value>(&format!("{x:?}"))
+                .unwrap()
+                .to_string()
+        } else {
+            x.to_string()
+        }
     } else if annotation.has_pointer_value() {
         format!("{:#x}", annotation.pointer_value())
     } else if annotation.has_string_value() {
@@ -435,6 +503,7 @@ fn export__known_capture__then_both_formats_hold_exactly_the_expected_events() {
     expected.extend([
         begin(4, 500, "fn 0x1", "1"),
         end(4, 500, &[]),
+        begin(2, 210, "fn 0x5", "5"),
         end(2, 210, &[("closed", OPEN_AT_END)]),
     ]);
     let (chrome_summary, chrome) = run(&path, Format::Chrome);
@@ -472,6 +541,7 @@ fn export__torn_last_block__then_what_precedes_and_a_capture_ends_marker() {
     let mut expected = expected_before_last_block();
     let ends = format!("capture ends: torn block at byte {last_block}");
     expected.extend([
+        begin(2, 210, "fn 0x5", "5"),
         instant(
             0,
             350,
@@ -549,7 +619,7 @@ fn export__records_other_than_ada_events__then_layout_error_and_nothing_written(
             ),
             "{error}"
         );
-        assert!(error.to_string().contains("ada.Event/1"), "{error}");
+        assert!(error.to_string().contains("ada.Event/2"), "{error}");
         assert!(out.is_empty());
     }
 }
@@ -559,9 +629,17 @@ fn export__more_distinct_names_than_interned__then_every_name_still_resolves() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("names.ada");
     let mut sink = FileSink::<Event, Detail>::create(&path).unwrap();
+    // More names than the process's table holds: ids far beyond it, which the capture
+    // cannot name (`#<id>`, each a distinct event name).
     let functions = 70_000_u64;
+    let id = |f: u64| u32::try_from(f).unwrap() + 1_000_000;
     let events: Vec<Event> = (0..functions)
-        .flat_map(|f| [event(ENTER, f * 10, f, f), event(LEAVE, f * 10 + 5, f, f)])
+        .flat_map(|f| {
+            [
+                raw_event(ENTER, f * 10, id(f), f),
+                raw_event(LEAVE, f * 10 + 5, id(f), f),
+            ]
+        })
         .collect();
     for (sequence, chunk) in (0..).zip(events.chunks(4096)) {
         index(
@@ -574,13 +652,17 @@ fn export__more_distinct_names_than_interned__then_every_name_still_resolves() {
     drop(sink);
     let (summary, out) = run(&path, Format::Perfetto);
     assert_eq!(summary.events, 2 * functions);
+    assert_eq!(
+        summary.unknown_names, functions,
+        "one warning per unnamed enter"
+    );
     let (events, _) = perfetto_events(&out);
     let begins: Vec<&Seen> = events.iter().filter(|e| e.phase == 'B').collect();
     assert_eq!(begins.len() as u64, functions);
     for (function, begin) in (0..).zip(&begins) {
         assert_eq!(
             begin.name.as_deref(),
-            Some(format!("fn {function:#x}").as_str())
+            Some(format!("#{}", id(function)).as_str())
         );
     }
     assert_balanced(&events);
@@ -595,7 +677,7 @@ fn export__a_traced_run__then_every_delivered_event_and_distinct_small_tids() {
         .build()
         .unwrap();
     std::thread::scope(|s| {
-        for worker in 0..4_u64 {
+        for worker in 0..4_u32 {
             let tracer = &tracer;
             std::thread::Builder::new()
                 .name(format!("worker-{worker}"))
@@ -616,7 +698,7 @@ fn export__a_traced_run__then_every_delivered_event_and_distinct_small_tids() {
     for format in [Format::Chrome, Format::Perfetto] {
         let (summary, out) = run(&path, format);
         assert_eq!(summary.events, report.totals.events_delivered);
-        assert_eq!(summary.version, 2);
+        assert_eq!(summary.version, 3);
         assert!(
             summary.trailer.is_some(),
             "the tracer's shutdown wrote the trailer"
@@ -687,13 +769,14 @@ fn export__random_blocks_flags_kinds_and_times__then_valid_balanced_output_and_e
                 oldest: random.below(2) * random.below(100),
                 newest: random.below(3) / 2 * random.below(100),
                 sink: random.below(3) / 2 * random.below(100),
+                ..DropCounts::default()
             };
             let discarded_before = random.below(2) * random.below(100);
             lost_total += lost_before.total();
             if detail {
                 let records: Vec<Detail> = (0..random.below(5))
                     .map(|_| Detail {
-                        timestamp_ns: random.below(10_000),
+                        ticks: tick(random.below(10_000)),
                         function: random.below(4),
                         payload: [random.next(); 6],
                     })
@@ -711,9 +794,20 @@ fn export__random_blocks_flags_kinds_and_times__then_valid_balanced_output_and_e
             } else {
                 let records: Vec<Event> = (0..random.below(50))
                     .map(|_| {
-                        let kind =
-                            [ENTER, ENTER, LEAVE, LEAVE, INSTANT, 7][random.below(6) as usize];
-                        event(kind, random.below(10_000), random.below(4), random.next())
+                        let kind = [ENTER, ENTER, LEAVE, LEAVE, INSTANT, 7, COUNTER, ARG, ARG]
+                            [random.below(9) as usize];
+                        let mut event =
+                            event(kind, random.below(10_000), random.below(4), random.next());
+                        if kind == ARG {
+                            // Every argument type, and one no reader knows; some values
+                            // name ids the capture lacks.
+                            event.ticks = 0;
+                            event.depth = random.below(6) as u32;
+                            if event.depth == 4 {
+                                event.argument = random.below(4) * 1_000_000;
+                            }
+                        }
+                        event
                     })
                     .collect();
                 events += records.len() as u64;
@@ -741,7 +835,10 @@ fn export__random_blocks_flags_kinds_and_times__then_valid_balanced_output_and_e
         assert_eq!(chrome_summary.events_lost, lost_total, "seed {seed}");
         let (chrome_events, chrome_names) = chrome_events(&chrome);
         let (perfetto_events, perfetto_names) = perfetto_events(&perfetto);
-        assert_eq!(chrome_events, perfetto_events, "seed {seed}");
+        for (at, (chrome, perfetto)) in chrome_events.iter().zip(&perfetto_events).enumerate() {
+            assert_eq!(chrome, perfetto, "seed {seed}, event {at}");
+        }
+        assert_eq!(chrome_events.len(), perfetto_events.len(), "seed {seed}");
         assert_eq!(chrome_names, perfetto_names, "seed {seed}");
         assert_eq!(chrome_names.len(), registrations.len(), "seed {seed}");
         assert_balanced(&chrome_events);
@@ -814,6 +911,7 @@ fn export__losses_of_several_causes__then_markers_say_count_and_causes() {
             oldest: 2,
             newest: 0,
             sink: 3,
+            ..DropCounts::default()
         },
         0,
         200,
@@ -843,7 +941,7 @@ fn export__losses_of_several_causes__then_markers_say_count_and_causes() {
     for format in [Format::Chrome, Format::Perfetto] {
         let (summary, out) = run(&path, format);
         assert_eq!((summary.losses, summary.events_lost), (3, 15), "{format:?}");
-        assert_eq!((summary.version, summary.trailer), (2, None));
+        assert_eq!((summary.version, summary.trailer), (3, None));
         let (events, _) = match format {
             Format::Chrome => chrome_events(&out),
             Format::Perfetto => perfetto_events(&out),

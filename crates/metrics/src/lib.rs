@@ -28,6 +28,12 @@ pub struct DropCounts {
     pub newest: u64,
     /// Events lost because a sink failed while handling their ring.
     pub sink: u64,
+    /// Events an `ExhaustionPolicy::Block` lane's producer discarded on arrival after it
+    /// gave up waiting for a ring: its timeout passed, or the registry shut down (a
+    /// `Block` lane without a timeout counts here only at shutdown). Absent from reports
+    /// written before the cause existed (read as 0).
+    #[serde(default)]
+    pub timeout: u64,
 }
 
 impl DropCounts {
@@ -41,17 +47,26 @@ impl DropCounts {
     /// keys. For printing without listing the causes again.
     ///
     /// ```
-    /// let dropped = ada_metrics::DropCounts { oldest: 3, ..Default::default() };
-    /// assert_eq!(dropped.by_cause(), [("oldest", 3), ("newest", 0), ("sink", 0)]);
+    /// let dropped = ada_metrics::DropCounts { oldest: 3, timeout: 2, ..Default::default() };
+    /// assert_eq!(
+    ///     dropped.by_cause(),
+    ///     [("oldest", 3), ("newest", 0), ("sink", 0), ("timeout", 2)]
+    /// );
     /// ```
     #[must_use]
-    pub fn by_cause(&self) -> [(&'static str, u64); 3] {
+    pub fn by_cause(&self) -> [(&'static str, u64); 4] {
         let Self {
             oldest,
             newest,
             sink,
+            timeout,
         } = *self;
-        [("oldest", oldest), ("newest", newest), ("sink", sink)]
+        [
+            ("oldest", oldest),
+            ("newest", newest),
+            ("sink", sink),
+            ("timeout", timeout),
+        ]
     }
 }
 
@@ -85,6 +100,14 @@ pub struct LaneSnapshot {
     pub exhaustions: u64,
     /// Most rings ever waiting in the submit queue at once.
     pub submit_high_water: u64,
+    /// Times an `ExhaustionPolicy::Block` lane's producer waited for a ring (each wait
+    /// counts once, however long it took, whether it ended with a ring, a timeout or
+    /// the registry's shutdown). Absent from older reports (read as 0).
+    #[serde(default)]
+    pub blocked_waits: u64,
+    /// Nanoseconds those waits took in total. Absent from older reports (read as 0).
+    #[serde(default)]
+    pub blocked_ns: u64,
 }
 
 impl LaneSnapshot {
@@ -120,6 +143,7 @@ impl core::ops::AddAssign<&LaneSnapshot> for LaneSnapshot {
         self.dropped.oldest += other.dropped.oldest;
         self.dropped.newest += other.dropped.newest;
         self.dropped.sink += other.dropped.sink;
+        self.dropped.timeout += other.dropped.timeout;
         self.events_discarded += other.events_discarded;
         self.windows_discarded += other.windows_discarded;
         self.rings_dropped += other.rings_dropped;
@@ -128,6 +152,8 @@ impl core::ops::AddAssign<&LaneSnapshot> for LaneSnapshot {
         self.swaps += other.swaps;
         self.exhaustions += other.exhaustions;
         self.submit_high_water = self.submit_high_water.max(other.submit_high_water);
+        self.blocked_waits += other.blocked_waits;
+        self.blocked_ns += other.blocked_ns;
     }
 }
 
@@ -149,7 +175,8 @@ mod tests {
             dropped: DropCounts {
                 oldest: 10,
                 newest: 5,
-                sink: 5,
+                sink: 3,
+                timeout: 2,
             },
             events_discarded: 10,
             ..LaneSnapshot::default()
@@ -186,6 +213,7 @@ mod tests {
             oldest: 1,
             newest: 20,
             sink: 300,
+            timeout: 4000,
         };
         let json = serde_json::to_value(dropped).unwrap();
         let object = json.as_object().unwrap();
@@ -193,7 +221,7 @@ mod tests {
         for (cause, events) in dropped.by_cause() {
             assert_eq!(object[cause], events, "{cause}");
         }
-        assert_eq!(dropped.total(), 321);
+        assert_eq!(dropped.total(), 4321);
     }
 
     #[test]
@@ -206,8 +234,11 @@ mod tests {
                 oldest: 1,
                 newest: 0,
                 sink: 0,
+                timeout: 0,
             },
             submit_high_water: 3,
+            blocked_waits: 2,
+            blocked_ns: 500,
             ..LaneSnapshot::default()
         };
         total += &lane;
@@ -218,6 +249,21 @@ mod tests {
         assert_eq!(total.events_written, 10);
         assert_eq!(total.dropped.oldest, 2);
         assert_eq!(total.submit_high_water, 3);
+        assert_eq!((total.blocked_waits, total.blocked_ns), (4, 1000));
         assert!(total.is_conserved());
+    }
+
+    #[test]
+    fn snapshot__json_from_before_timeout_and_blocking__then_read_as_zero() {
+        // A report written before the `timeout` cause and the blocking counters existed.
+        let json = r#"{"events_written":3,"events_delivered":2,
+            "dropped":{"oldest":0,"newest":1,"sink":0},
+            "events_discarded":0,"windows_discarded":0,"rings_dropped":0,
+            "rings_submitted":1,"rings_delivered":1,"swaps":1,"exhaustions":1,
+            "submit_high_water":1}"#;
+        let lane: LaneSnapshot = serde_json::from_str(json).unwrap();
+        assert_eq!(lane.dropped.timeout, 0);
+        assert_eq!((lane.blocked_waits, lane.blocked_ns), (0, 0));
+        assert!(lane.is_conserved());
     }
 }

@@ -1,7 +1,7 @@
 //! The lane's `active` word: which ring the producer writes, and the drain's pin on it.
 //!
 //! One `u32`: the ring's index in the low 8 bits (all ones once the producer has closed
-//! the lane), the pin bit above it, and the pin's epoch above that. The producer swaps
+//! the lane, `0xFE` while a blocking lane has no active ring), the pin bit above it, and the pin's epoch above that. The producer swaps
 //! the whole word when it changes rings; the drain compare-and-swaps it to pin the
 //! active ring and to unpin it. This module is the only place that knows the layout;
 //! the orderings stay with the callers (`docs/protocol.md`).
@@ -12,6 +12,9 @@ use crate::sync::{AtomicU32, Ordering};
 const INDEX_MASK: u32 = 0xFF;
 /// The index bits of a closed lane (no ring is active).
 const CLOSED_INDEX: u32 = INDEX_MASK;
+/// The index bits of a vacant lane: a `Block` lane whose producer submitted its full
+/// ring and waits for an empty one (no ring is active, none can be pinned).
+const VACANT_INDEX: u32 = INDEX_MASK - 1;
 /// Set while the drain reads the active ring in place.
 const PINNED: u32 = 1 << 8;
 /// The pin's epoch sits above the pin bit.
@@ -26,16 +29,20 @@ impl ActiveWord {
     /// The producer has closed the lane: no ring is active, none can be pinned.
     pub(crate) const CLOSED: Self = Self(CLOSED_INDEX);
 
+    /// A `Block` lane's producer has submitted its full ring and has no empty one yet:
+    /// no ring is active, none can be pinned.
+    pub(crate) const VACANT: Self = Self(VACANT_INDEX);
+
     /// `ring` is active and not pinned.
     pub(crate) fn unpinned(ring: u32) -> Self {
-        debug_assert!(ring < CLOSED_INDEX, "ring {ring} does not fit the word");
+        debug_assert!(ring < VACANT_INDEX, "ring {ring} does not fit the word");
         Self(ring)
     }
 
-    /// The active ring, or `None` once the lane is closed.
+    /// The active ring, or `None` once the lane is closed or while it is vacant.
     pub(crate) fn ring(self) -> Option<u32> {
         let index = self.0 & INDEX_MASK;
-        (index != CLOSED_INDEX).then_some(index)
+        (index < VACANT_INDEX).then_some(index)
     }
 
     /// The drain's pin on the ring this word names, if it holds one.
@@ -153,6 +160,8 @@ mod tests {
         assert_eq!(word.pin(), Some(PinnedRing { ring: 7, epoch }));
         assert_eq!(ActiveWord::unpinned(7).pin(), None);
         assert_eq!(ActiveWord::CLOSED.ring(), None);
+        assert_eq!(ActiveWord::VACANT.ring(), None);
+        assert_ne!(ActiveWord::VACANT, ActiveWord::CLOSED);
     }
 
     #[test]

@@ -47,6 +47,7 @@ counter_set! {
         events_written,
         dropped_oldest,
         dropped_newest,
+        dropped_timeout,
         events_discarded,
         windows_discarded,
         rings_dropped,
@@ -54,6 +55,10 @@ counter_set! {
         swaps,
         exhaustions,
         submit_high_water,
+        /// Waits of a blocking lane's producer for a ring, counted by its caller.
+        blocked_waits,
+        /// Nanoseconds of those waits.
+        blocked_ns,
     }
 }
 
@@ -79,6 +84,7 @@ pub(crate) fn lane_snapshot(
         events_written,
         dropped_oldest,
         dropped_newest,
+        dropped_timeout,
         events_discarded,
         windows_discarded,
         rings_dropped,
@@ -86,6 +92,8 @@ pub(crate) fn lane_snapshot(
         swaps,
         exhaustions,
         submit_high_water,
+        blocked_waits,
+        blocked_ns,
     } = producer;
     let DrainCounts {
         events_delivered,
@@ -99,6 +107,7 @@ pub(crate) fn lane_snapshot(
             oldest: dropped_oldest,
             newest: dropped_newest,
             sink: dropped_sink,
+            timeout: dropped_timeout,
         },
         events_discarded,
         windows_discarded,
@@ -108,6 +117,8 @@ pub(crate) fn lane_snapshot(
         swaps,
         exhaustions,
         submit_high_water,
+        blocked_waits,
+        blocked_ns,
     }
 }
 
@@ -131,13 +142,17 @@ mod tests {
         producer.swaps.add(8);
         producer.exhaustions.add(9);
         producer.submit_high_water.raise_to(10);
+        producer.dropped_timeout.add(14);
+        producer.blocked_waits.add(15);
+        producer.blocked_ns.add(16);
         drain.events_delivered.add(11);
         drain.rings_delivered.add(12);
         drain.dropped_sink.add(13);
         let snapshot = lane_snapshot(producer.read(), drain.read(), 100);
         assert_eq!(snapshot.events_written, 101);
-        assert_eq!(snapshot.dropped.total(), 2 + 3 + 13);
+        assert_eq!(snapshot.dropped.total(), 2 + 3 + 13 + 14);
         assert_eq!(snapshot.submit_high_water, 10);
+        assert_eq!((snapshot.blocked_waits, snapshot.blocked_ns), (15, 16));
         producer.reset();
         drain.reset();
         assert_eq!(producer.read(), ProducerCounts::default());

@@ -9,7 +9,7 @@ use crate::ledger::{Ledger, RingStart};
 use crate::producer::LaneProducer;
 use crate::submit::SubmitQueue;
 use crate::swap::ProducerState;
-use crate::sync::{Ordering, PlaceTracker, UnsafeCell};
+use crate::sync::{Counter, Ordering, PlaceTracker, UnsafeCell};
 use crate::window::Windows;
 use ada_metrics::LaneSnapshot;
 use ada_ring_buffer::RingBuffer;
@@ -89,6 +89,8 @@ pub(crate) struct DrainSide {
     /// Epoch of the drain's last finished pin.
     pub(crate) pins_ended: AtomicPinEpoch,
     pub(crate) counters: DrainCounters,
+    /// Rings the drain has put back in the free queue (`Lane::rings_recycled`).
+    pub(crate) recycled: Counter,
     /// How far the drain has delivered, for each delivery's gap.
     ledger: UnsafeCell<Ledger>,
 }
@@ -132,6 +134,7 @@ impl<T: Copy> Lane<T> {
             drain: CachePadded::new(DrainSide {
                 pins_ended: AtomicPinEpoch::new(PinEpoch::NONE_ENDED),
                 counters: DrainCounters::default(),
+                recycled: Counter::default(),
                 ledger: UnsafeCell::new(Ledger::default()),
             }),
             places: PlaceTracker::new(config.rings),
@@ -171,19 +174,26 @@ impl<T: Copy> Lane<T> {
     }
 
     /// The producer handle, or `None` once the lane is closed
-    /// ([`LaneProducer::close`]).
+    /// ([`LaneProducer::close`]), or while a [`Block`](crate::ExhaustionPolicy::Block)
+    /// lane whose previous handle was dropped as it waited for a ring still has none
+    /// (try again once the drain has recycled one).
     ///
     /// # Safety
     /// At most one `LaneProducer` of this lane exists at a time, and everything an
     /// earlier one did happens-before this call (it ran on this thread, or was handed
     /// over through a synchronising operation).
     pub unsafe fn producer(&self) -> Option<LaneProducer<'_, T>> {
-        // SAFETY: the caller guarantees this is the only producer, so nothing else
-        // touches the producer state.
-        let active = self
-            .producer
-            .state
-            .with(|state| unsafe { (*state).active_ring() })?;
+        let active = self.producer.state.with_mut(|state| {
+            // SAFETY: the caller guarantees this is the only producer, so nothing else
+            // touches the producer state.
+            let state = unsafe { &mut *state };
+            if state.vacant {
+                // Its full ring is submitted: a writer needs an empty one.
+                let next = self.take_refill(state)?;
+                self.install(state, next);
+            }
+            state.active_ring()
+        })?;
         // SAFETY: the only producer writes only its active ring.
         let writer = unsafe { self.rings[active as usize].writer() };
         Some(LaneProducer::new(self, writer))
@@ -273,6 +283,7 @@ impl<T: Copy> Lane<T> {
         self.producer.counters.reset();
         self.producer.windows.reset();
         self.drain.counters.reset();
+        self.drain.recycled.reset();
     }
 
     /// Stamps where `ring` starts in the lane.
@@ -289,8 +300,10 @@ impl<T: Copy> Lane<T> {
     ///
     /// # Safety
     /// No [`set_start`](Self::set_start) of `ring` runs concurrently, and the last one
-    /// happens-before this call: the caller is the producer, or the drain holding a pin
-    /// on `ring` (the pin's Acquire pairs with the swap that made the ring active).
+    /// happens-before this call: the caller is the producer, the drain holding a pin
+    /// on `ring` (the pin's Acquire pairs with the swap that made the ring active), or
+    /// the drain holding `ring` after its claim (the claim's Acquire pairs with the
+    /// submit that followed the stamp).
     pub(crate) unsafe fn start(&self, ring: u32) -> RingStart {
         // SAFETY: no concurrent writer (the caller's contract).
         self.starts[ring as usize].with(|slot| unsafe { *slot })
@@ -313,6 +326,22 @@ impl<T: Copy> Lane<T> {
     #[must_use]
     pub fn submitted_len(&self) -> usize {
         self.submit.len()
+    }
+}
+
+impl<T> Lane<T> {
+    /// Rings the drain has put back in the free queue (each [`TakenRing`] delivered,
+    /// failed or dropped) since the lane was built or reset: written by the drain only.
+    /// A drain's owner compares it before and after a visit of the lane to tell whether
+    /// to wake an [`ExhaustionPolicy::Block`](crate::ExhaustionPolicy::Block) lane's
+    /// producer that may be waiting for a ring (the thread registry does it for every
+    /// slot its drain visits). A statistic for any other reader (32 bits on targets
+    /// without 64-bit atomics).
+    ///
+    /// [`TakenRing`]: crate::TakenRing
+    #[must_use]
+    pub fn rings_recycled(&self) -> u64 {
+        self.drain.recycled.get()
     }
 }
 

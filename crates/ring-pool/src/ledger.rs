@@ -5,11 +5,12 @@
 //!
 //! Every event the producer emits has a position in its lane: events accepted into a
 //! ring and events dropped on arrival both count, in emission order. A ring's records
-//! are consecutive positions. Three causes leave holes between delivered records: events
-//! dropped on arrival (`newest`), rings taken back under drop-oldest (`oldest`, the part
-//! not collected in place) and unmarked flight-recorder windows (discarded, by design).
-//! The producer stamps each ring with the position of its first record and the
-//! cumulative counts of the first and last cause before it; the drain remembers the
+//! are consecutive positions. Four causes leave holes between delivered records: events
+//! dropped on arrival (`newest`, or `timeout` when a blocking lane's producer gave up
+//! waiting), rings taken back under drop-oldest (`oldest`, the part not collected in
+//! place) and unmarked flight-recorder windows (discarded, by design). The producer
+//! stamps each ring with the position of its first record and the cumulative counts of
+//! every cause but `oldest` before it; the drain remembers the
 //! position after its last delivery and the counts it last saw, so a hole is the
 //! difference of positions, split by the differences of counts, and `oldest` is the
 //! rest. Take-backs are never stamped: the producer cannot write into a ring that is
@@ -28,7 +29,8 @@ use ada_metrics::DropCounts;
 pub struct Gap {
     /// Events lost, by cause: `oldest` (in rings taken back under drop-oldest, less what
     /// was collected in place), `newest` (dropped on arrival, no ring to write them in),
-    /// `sink` (records of deliveries the sink failed since the lane's previous delivery).
+    /// `sink` (records of deliveries the sink failed since the lane's previous delivery),
+    /// `timeout` (dropped on arrival by a blocking lane's producer that gave up waiting).
     pub lost: DropCounts,
     /// Events in flight-recorder windows recycled without a mark: discarded by design,
     /// not a loss.
@@ -50,8 +52,12 @@ impl Gap {
 pub(crate) struct RingStart {
     /// Events emitted before the ring's first record.
     pub(crate) first_event: u64,
-    /// Of those, events dropped on arrival.
+    /// Of those, events dropped on arrival (`newest`).
     pub(crate) dropped_newest_before: u64,
+    /// Of those, events dropped on arrival after a blocking wait gave up (`timeout`).
+    /// Read by the drain from this cell (not the header, which `ada-ring-buffer`
+    /// defines): through a pin, or after its claim of the submitted ring.
+    pub(crate) dropped_timeout_before: u64,
 }
 
 /// The producer's running totals, exact `u64`s in its private state (the counters are
@@ -61,8 +67,10 @@ pub(crate) struct Emitted {
     /// Events accepted into rings that are no longer active, plus events dropped on
     /// arrival: the position the next active ring starts at.
     pub(crate) events: u64,
-    /// Events dropped on arrival.
+    /// Events dropped on arrival (`newest`).
     pub(crate) dropped_newest: u64,
+    /// Events dropped on arrival after a blocking wait gave up (`timeout`).
+    pub(crate) dropped_timeout: u64,
     /// Events in discarded flight-recorder windows.
     pub(crate) discarded: u64,
 }
@@ -73,6 +81,7 @@ impl Emitted {
         RingStart {
             first_event: self.events,
             dropped_newest_before: self.dropped_newest,
+            dropped_timeout_before: self.dropped_timeout,
         }
     }
 }
@@ -83,6 +92,7 @@ impl Emitted {
 pub(crate) struct At {
     pub(crate) event: u64,
     pub(crate) dropped_newest_before: u64,
+    pub(crate) dropped_timeout_before: u64,
     pub(crate) discarded_before: u64,
 }
 
@@ -95,6 +105,8 @@ pub(crate) struct Ledger {
     next_event: u64,
     /// `dropped_newest_before` of the last delivery's ring.
     dropped_newest: u64,
+    /// `dropped_timeout_before` of the last delivery's ring.
+    dropped_timeout: u64,
     /// `discarded_before` of the last delivery's ring.
     discarded: u64,
     /// Records of failed deliveries since the last delivery was opened.
@@ -108,10 +120,12 @@ impl Ledger {
     pub(crate) fn open(&mut self, at: At, records: u64) -> Gap {
         let hole = at.event.checked_sub(self.next_event);
         let newest = at.dropped_newest_before.checked_sub(self.dropped_newest);
+        let timeout = at.dropped_timeout_before.checked_sub(self.dropped_timeout);
         let discarded = at.discarded_before.checked_sub(self.discarded);
-        let oldest = match (hole, newest, discarded) {
-            (Some(hole), Some(newest), Some(discarded)) => hole
+        let oldest = match (hole, newest, timeout, discarded) {
+            (Some(hole), Some(newest), Some(timeout), Some(discarded)) => hole
                 .checked_sub(newest)
+                .and_then(|rest| rest.checked_sub(timeout))
                 .and_then(|rest| rest.checked_sub(discarded)),
             _ => None,
         };
@@ -124,12 +138,14 @@ impl Ledger {
                 oldest: oldest.unwrap_or(0),
                 newest: newest.unwrap_or(0),
                 sink: self.failed,
+                timeout: timeout.unwrap_or(0),
             },
             discarded: discarded.unwrap_or(0),
         };
         *self = Self {
             next_event: at.event + records,
             dropped_newest: at.dropped_newest_before,
+            dropped_timeout: at.dropped_timeout_before,
             discarded: at.discarded_before,
             failed: 0,
         };
@@ -158,6 +174,7 @@ mod tests {
         At {
             event,
             dropped_newest_before,
+            dropped_timeout_before: 0,
             discarded_before,
         }
     }
@@ -173,7 +190,8 @@ mod tests {
             DropCounts {
                 oldest: 3,
                 newest: 2,
-                sink: 0
+                sink: 0,
+                timeout: 0
             }
         );
         assert_eq!(gap.discarded, 1);
@@ -181,5 +199,38 @@ mod tests {
         let gap = ledger.open(at(14, 2, 1), 1);
         assert_eq!((gap.lost.sink, gap.lost.total(), gap.discarded), (4, 4, 0));
         assert_eq!(ledger.discarded(), 1);
+    }
+
+    #[test]
+    fn ledger__hole_with_timeout_drops__then_timeout_split_from_newest() {
+        let mut ledger = Ledger::default();
+        assert!(ledger.open(at(0, 0, 0), 4).is_empty());
+        // Positions 4..9 missing: 1 dropped on arrival, 3 after a blocking wait gave up,
+        // the one left taken back.
+        let gap = ledger.open(
+            At {
+                dropped_timeout_before: 3,
+                ..at(9, 1, 0)
+            },
+            2,
+        );
+        assert_eq!(
+            gap.lost,
+            DropCounts {
+                oldest: 1,
+                newest: 1,
+                sink: 0,
+                timeout: 3
+            }
+        );
+        // The counts are cumulative: the next hole counts only new timeouts.
+        let gap = ledger.open(
+            At {
+                dropped_timeout_before: 5,
+                ..at(13, 1, 0)
+            },
+            1,
+        );
+        assert_eq!((gap.lost.timeout, gap.lost.total()), (2, 2));
     }
 }

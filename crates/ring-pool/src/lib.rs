@@ -14,6 +14,10 @@
 //!   [`ExhaustionPolicy::DropNewest`] discards arriving events. Every loss is counted,
 //!   and every delivery says exactly what its lane lost just before it, by cause
 //!   ([`Gap`]: worked out by the drain from the rings' positions).
+//!   [`ExhaustionPolicy::Block`] loses nothing: the producer submits its full ring and
+//!   [`LaneProducer::try_write`] reports [`Blocked`], so that its caller (which, unlike
+//!   this `no_std` crate, can park) waits until the drain recycles a ring, up to an
+//!   optional timeout after which events are dropped, counted under `timeout`.
 //! - **Drain**: [`LaneDrain::take`] claims the oldest submitted ring; delivering it puts
 //!   it back in the free queue. [`LaneDrain::collect_active`] reads a quiet producer's
 //!   committed records in place, under a pin the producer respects.
@@ -54,12 +58,15 @@ pub use config::{ExhaustionPolicy, LaneConfig, LaneConfigError, LaneMode, MAX_RI
 pub use drain::LaneDrain;
 pub use lane::Lane;
 pub use ledger::Gap;
-pub use outcome::{FlushOutcome, Submission};
+pub use outcome::{Blocked, FlushOutcome, Submission};
 pub use producer::LaneProducer;
 pub use taken::TakenRing;
 
 #[cfg(all(test, not(loom)))]
 mod tests;
+
+#[cfg(all(test, not(loom)))]
+mod block_tests;
 
 #[cfg(all(test, loom))]
 mod loom_tests;

@@ -30,6 +30,29 @@ impl Submission {
     }
 }
 
+/// A write to an [`ExhaustionPolicy::Block`](crate::ExhaustionPolicy::Block) lane found
+/// no empty ring: what [`LaneProducer::try_write`](crate::LaneProducer::try_write) and
+/// [`try_write_slice`](crate::LaneProducer::try_write_slice) report instead of dropping.
+///
+/// The lane's full ring is in the submit queue (the lane is *vacant*: no ring is
+/// active), so the drain has every record written so far. The records not written (the
+/// one passed to `try_write`; those of the batch from [`written`](Self::written) on) are
+/// neither written nor counted: the caller waits for a ring
+/// ([`LaneProducer::has_empty_ring`](crate::LaneProducer::has_empty_ring), after the
+/// drain recycles one) and writes them again, or gives up
+/// ([`LaneProducer::give_up_waiting`](crate::LaneProducer::give_up_waiting)) and writes
+/// them again, which then drops them (counted, cause `timeout`) unless a ring came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "the records from `written` on were not written"]
+pub struct Blocked {
+    /// Records of the batch written before the lane ran out of rings (0 for a single
+    /// record).
+    pub written: usize,
+    /// Whether the call handed rings to the drain, the full one included: wake a drain
+    /// that may be parked before waiting.
+    pub submission: Submission,
+}
+
 /// What [`LaneProducer::flush`](crate::LaneProducer::flush) did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlushOutcome {

@@ -44,6 +44,7 @@ impl<T: Copy> Pin<'_, '_, T> {
                 let at = At {
                     event: start.first_event + self.reader.consumed() as u64,
                     dropped_newest_before: start.dropped_newest_before,
+                    dropped_timeout_before: start.dropped_timeout_before,
                     // Nothing is discarded between the last handed-on ring and a ring
                     // read in place: a `SubmitAll` lane discards nothing, and a flight
                     // recorder's is read only when kept (`window.rs`), i.e. right after

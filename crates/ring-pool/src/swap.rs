@@ -1,6 +1,7 @@
 //! The producer's slow path: everything but appending to a ring with room. Swapping
 //! rings, submitting the outgoing one, finding an empty one (under the exhaustion policy
-//! when none is free), flight-recorder windows, marks and closing.
+//! when none is free; a blocking lane goes vacant instead, see `vacate`), flight-recorder
+//! windows, marks and closing.
 
 use crate::active_word::{ActiveWord, PinnedRing};
 use crate::config::{ExhaustionPolicy, LaneMode, MAX_RINGS};
@@ -32,6 +33,14 @@ pub(crate) struct ProducerState {
     pinned: Option<PinnedRing>,
     /// `close` was called.
     closed: bool,
+    /// A blocking lane ran out of rings: its full ring is submitted and none is active
+    /// (`active` names the submitted ring, which the producer must not touch) until an
+    /// empty ring comes back (`refill`).
+    pub(crate) vacant: bool,
+    /// The caller gave up waiting for a ring (a timeout, or the registry's shutdown):
+    /// until the lane is refilled, events that find no ring are dropped (`timeout`)
+    /// instead of blocking. Only while `vacant`.
+    pub(crate) gave_up: bool,
 }
 
 impl ProducerState {
@@ -47,12 +56,15 @@ impl ProducerState {
             mark_depth: 0,
             pinned: None,
             closed: false,
+            vacant: false,
+            gave_up: false,
         }
     }
 
-    /// The ring a new producer handle writes, or `None` once the lane is closed.
+    /// The ring a new producer handle writes, or `None` once the lane is closed (the
+    /// caller refills a vacant lane first).
     pub(crate) fn active_ring(&self) -> Option<u32> {
-        (!self.closed).then_some(self.active)
+        (!self.closed && !self.vacant).then_some(self.active)
     }
 
     /// Forgets the pin on `ring`, which has come back to the producer.
@@ -84,15 +96,21 @@ pub(crate) enum Rotation {
     /// No empty ring could be had: the active ring stays (the caller drops what it was
     /// writing).
     NoRing,
+    /// A vacant lane got an empty ring back, now active: nothing submitted.
+    Refilled,
+    /// A blocking lane has no empty ring: the lane is vacant (its full ring submitted:
+    /// the `Submission` says whether by this call). The caller waits for a ring, or
+    /// gives up (`give_up`) and drops what it was writing.
+    Blocked(Submission),
 }
 
 impl Rotation {
     #[inline]
     pub(crate) fn submission(self) -> Submission {
-        if self == Self::Submitted {
-            Submission::Submitted
-        } else {
-            Submission::NothingSubmitted
+        match self {
+            Self::Submitted => Submission::Submitted,
+            Self::Blocked(submission) => submission,
+            Self::Held | Self::NoRing | Self::Refilled => Submission::NothingSubmitted,
         }
     }
 }
@@ -117,6 +135,9 @@ impl<T: Copy> Lane<T> {
         if state.closed {
             return Rotation::NoRing;
         }
+        if state.vacant {
+            return self.refill(state, writer, reason);
+        }
         let outgoing = state.active;
         let keep = self.keeps_window(state);
         let marked = state.window_marked || state.mark_depth > 0;
@@ -135,6 +156,15 @@ impl<T: Copy> Lane<T> {
             RotateReason::Flush => self.empty_ring(state),
         };
         let Some(next) = next else {
+            if reason == RotateReason::RingFull && self.config.policy.is_block() {
+                // Only `SubmitAll` lanes block (`LaneConfig::validate`): `keep` holds.
+                debug_assert!(keep, "a blocking flight recorder");
+                let mut flags = RingFlags::empty();
+                flags.set(RingFlags::MARKED, marked);
+                self.submit(state, outgoing, flags);
+                self.vacate(state, writer);
+                return Rotation::Blocked(Submission::Submitted);
+            }
             return Rotation::NoRing;
         };
         // Submit before activating: a drain that pins the next ring then sees, in the
@@ -173,7 +203,8 @@ impl<T: Copy> Lane<T> {
     }
 
     /// An empty ring at hand, or else (exhaustion, counted) one the exhaustion policy
-    /// gives: `DropOldest` takes the oldest submitted ring back, `DropNewest` none.
+    /// gives: `DropOldest` takes the oldest submitted ring back, `DropNewest` and `Block`
+    /// none (`rotate` makes a blocking lane vacant).
     fn empty_ring_or_apply_policy(&self, state: &mut ProducerState) -> Option<u32> {
         if let Some(ring) = self.empty_ring(state) {
             return Some(ring);
@@ -181,7 +212,7 @@ impl<T: Copy> Lane<T> {
         self.producer.counters.exhaustions.add(1);
         match self.config.policy {
             ExhaustionPolicy::DropOldest => self.reclaim_oldest(state),
-            ExhaustionPolicy::DropNewest => None,
+            ExhaustionPolicy::DropNewest | ExhaustionPolicy::Block { .. } => None,
         }
     }
 
@@ -213,6 +244,67 @@ impl<T: Copy> Lane<T> {
         Some(ring)
     }
 
+    /// A vacant lane: makes an empty ring active if one came back. Otherwise a full
+    /// ring's write blocks again (`Blocked`, nothing submitted), or, once the caller
+    /// gave up waiting, finds no ring (the caller drops the event, cause `timeout`). A
+    /// flush finds nothing to flush (the full ring was submitted when the lane went
+    /// vacant).
+    fn refill<'l>(
+        &'l self,
+        state: &mut ProducerState,
+        writer: &mut RingWriter<'l, 'static, T>,
+        reason: RotateReason,
+    ) -> Rotation {
+        if reason == RotateReason::Flush {
+            return Rotation::NoRing;
+        }
+        match self.take_refill(state) {
+            Some(next) => {
+                self.install(state, next);
+                // SAFETY: the producer is the only writer of its active ring, and `next`
+                // is empty and in the producer's hands.
+                *writer = unsafe { self.rings[next as usize].writer() };
+                Rotation::Refilled
+            }
+            None if state.gave_up => {
+                // As `DropNewest` counts every event that finds no ring.
+                self.producer.counters.exhaustions.add(1);
+                Rotation::NoRing
+            }
+            None => Rotation::Blocked(Submission::NothingSubmitted),
+        }
+    }
+
+    /// A vacant lane's empty ring, or `None` while none came back. The lane is no
+    /// longer vacant when one did (the caller installs it and makes its writer).
+    pub(crate) fn take_refill(&self, state: &mut ProducerState) -> Option<u32> {
+        let next = self.empty_ring(state)?;
+        state.vacant = false;
+        state.gave_up = false;
+        Some(next)
+    }
+
+    /// A blocking lane ran out of rings, and its full ring (`writer`'s) was just
+    /// submitted: no ring is active until `refill`. The `active` word says so, so the
+    /// drain pins nothing, and snapshots count no active ring; `writer` keeps its full
+    /// count, so every write takes the slow path (and touches nothing of the ring: a
+    /// full writer's push only compares its own count).
+    fn vacate(&self, state: &mut ProducerState, writer: &RingWriter<'_, 'static, T>) {
+        self.count_outgoing(state, writer);
+        state.vacant = true;
+        // AcqRel: as in `install` (Acquire: sees a pin of the outgoing ring).
+        let previous = self.active.swap(ActiveWord::VACANT, Ordering::AcqRel);
+        if let Some(pin) = previous.pin() {
+            state.pinned = Some(pin);
+        }
+    }
+
+    /// Gives up waiting for a ring (the caller's timeout passed, or the registry shut
+    /// down): until an empty ring comes back, events that find none are dropped.
+    pub(crate) fn give_up(&self, state: &mut ProducerState) {
+        state.gave_up = state.vacant;
+    }
+
     /// Makes `next` (empty, the producer's) the active ring.
     fn activate<'l>(
         &'l self,
@@ -220,15 +312,31 @@ impl<T: Copy> Lane<T> {
         writer: &mut RingWriter<'l, 'static, T>,
         next: u32,
     ) {
+        self.count_outgoing(state, writer);
+        self.install(state, next);
+        // SAFETY: the producer is the only writer of its active ring, and `next` is
+        // empty and in the producer's hands.
+        *writer = unsafe { self.rings[next as usize].writer() };
+    }
+
+    /// Counts the records of the ring that stops being active (`writer`'s) as written.
+    fn count_outgoing(&self, state: &mut ProducerState, writer: &RingWriter<'_, 'static, T>) {
         let counters = &self.producer.counters;
         counters.events_written.add(writer.len() as u64);
         counters.swaps.add(1);
         state.emitted.events += writer.len() as u64;
+    }
+
+    /// Stamps `next` (empty, the producer's) and publishes it as the active ring; the
+    /// caller makes the writer.
+    pub(crate) fn install(&self, state: &mut ProducerState, next: u32) {
         state.active = next;
         state.window_marked = false;
         // SAFETY: `next` is the producer's and not pinned: a drain reads a ring's start
         // only under a pin, which has ended before the ring came back (through the free
-        // queue, or a take-back that waited for it); the swap below publishes the stamp.
+        // queue, or a take-back that waited for it), or while it holds the ring after
+        // its claim, which ended when it pushed the ring to the free queue; the swap
+        // below publishes the stamp.
         // A flight recorder's held window, reused here, may still carry a pin the drain
         // took while it was active and unmarked, but under it the drain reads nothing
         // until it sees the window kept (`window.rs`), which only a `kept` store after
@@ -246,9 +354,6 @@ impl<T: Copy> Lane<T> {
         if let Some(pin) = previous.pin() {
             state.pinned = Some(pin);
         }
-        // SAFETY: the producer is the only writer of its active ring, and `next` is
-        // empty and in the producer's hands.
-        *writer = unsafe { self.rings[next as usize].writer() };
     }
 
     /// Hands `ring` to the drain with the next sequence number and its place in the
@@ -314,6 +419,16 @@ impl<T: Copy> Lane<T> {
             return;
         }
         state.closed = true;
+        if state.vacant {
+            // Nothing is active: the full ring was submitted and counted when the lane
+            // went vacant (`active` names it, in the queue or the drain's hands).
+            state.vacant = false;
+            state.gave_up = false;
+            // AcqRel: as below.
+            let previous = self.active.swap(ActiveWord::CLOSED, Ordering::AcqRel);
+            debug_assert!(previous.pin().is_none(), "a vacant lane has nothing to pin");
+            return;
+        }
         let active = state.active;
         let keep = self.keeps_window(state);
         let marked = state.window_marked || state.mark_depth > 0;

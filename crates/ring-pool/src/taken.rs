@@ -25,9 +25,15 @@ impl<'d, 'l, T: Copy> TakenRing<'d, 'l, T> {
         let unread = buffer.unread();
         // Records collected in place before the ring was submitted come first.
         let collected = (buffer.len() - unread) as u64;
+        // SAFETY: the producer stamped the ring before it activated and then submitted
+        // it, and stamps it again only once it is back in the producer's hands (through
+        // the free queue, after this delivery; a take-back needs the claim we won): the
+        // claim (Acquire on `tail`) orders the stamp before this read.
+        let start = unsafe { lane.start(index) };
         let at = At {
             event: header.first_event + collected,
             dropped_newest_before: header.dropped_newest_before,
+            dropped_timeout_before: start.dropped_timeout_before,
             discarded_before: header.discarded_before,
         };
         // SAFETY: a `TakenRing` borrows the lane's only drain.
@@ -102,6 +108,9 @@ impl<'d, 'l, T: Copy> TakenRing<'d, 'l, T> {
         let pushed = unsafe { lane.free.producer() }.push(self.index);
         // The free queue holds every ring of the lane, so it cannot be full.
         debug_assert!(pushed.is_ok());
+        // A blocking lane's producer may be waiting for this ring: the drain's owner
+        // wakes it (`Lane::rings_recycled`).
+        lane.drain.recycled.add(1);
     }
 }
 

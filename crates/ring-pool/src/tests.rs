@@ -606,6 +606,7 @@ fn lost(oldest: u64, newest: u64, sink: u64) -> Gap {
             oldest,
             newest,
             sink,
+            timeout: 0,
         },
         discarded: 0,
     }

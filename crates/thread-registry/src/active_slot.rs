@@ -9,11 +9,61 @@ use ada_ring_pool::{LaneDrain, LaneSnapshot};
 use core::fmt;
 
 /// A slot the drain is visiting: an active or retiring thread's lanes.
+///
+/// When the visit ends (the `ActiveSlot` is dropped) after the drain recycled rings of a
+/// lane whose policy is [`Block`](ada_ring_pool::ExhaustionPolicy::Block), the slot's
+/// thread is woken if it waits for a ring: a fence and a load, and a system call only
+/// when it waits, so a drain cannot forget it and pays nothing for lanes that never
+/// block.
+///
+/// ```
+/// use ada_ring_pool::{ExhaustionPolicy, LaneConfig};
+/// use ada_thread_registry::{Registry, RegistryConfig};
+///
+/// let index = LaneConfig {
+///     rings: 2,
+///     ring_records: 4,
+///     policy: ExhaustionPolicy::Block { timeout: None },
+///     ..LaneConfig::index_lane()
+/// };
+/// let config = RegistryConfig { index, ..RegistryConfig::default() };
+/// let registry = Registry::<u64, u64>::new(config)?;
+/// let writer = std::thread::spawn({
+///     let registry = registry.clone();
+///     move || {
+///         let mut handle = registry.register().unwrap();
+///         for event in 0..100 {
+///             handle.index(event); // waits whenever both rings are the drain's
+///         }
+///     }
+/// });
+/// let mut drain = registry.drain().expect("the only drain");
+/// let (mut seen, mut released) = (Vec::new(), None);
+/// while released.is_none() {
+///     drain.for_each_slot(|mut slot| {
+///         let mut lane = slot.index_drain();
+///         while let Some(ring) = lane.take() {
+///             seen.extend_from_slice(ring.records());
+///             ring.deliver();
+///         }
+///         released = slot.release().ok();
+///     }); // each visit that recycled rings woke the writer if it waited
+///     std::thread::yield_now();
+/// }
+/// writer.join().unwrap();
+/// assert_eq!(seen, (0..100).collect::<Vec<_>>());
+/// let index = released.unwrap().index;
+/// assert_eq!((index.events_written, index.dropped.total()), (100, 0));
+/// # Ok::<(), ada_thread_registry::RegistryError>(())
+/// ```
 pub struct ActiveSlot<'d, 'r, I, D> {
     registry: &'r Registry<I, D>,
     slot: usize,
     /// The state word this visit loaded (Acquire).
     word: SlotWord,
+    /// Each lane's `rings_recycled` when the visit began, for an active slot of a
+    /// registry whose lanes may block; `None` otherwise (nobody to wake).
+    recycled_before: Option<[u64; 2]>,
     /// Borrows the drain: one visited slot at a time, and only from the drain.
     _drain: core::marker::PhantomData<&'d mut ()>,
 }
@@ -32,10 +82,14 @@ pub struct RetiredSlot {
 impl<'r, I: Copy + Send + 'static, D: Copy + Send + 'static> ActiveSlot<'_, 'r, I, D> {
     /// A visit of `slot`, whose state word the drain loaded as `word`.
     pub(crate) fn new(registry: &'r Registry<I, D>, slot: usize, word: SlotWord) -> Self {
+        let entry = &registry.slots[slot];
+        let recycled_before = (registry.blocks() && word.state() == SlotState::Active)
+            .then(|| [entry.index.rings_recycled(), entry.detail.rings_recycled()]);
         Self {
             registry,
             slot,
             word,
+            recycled_before,
             _drain: core::marker::PhantomData,
         }
     }
@@ -126,6 +180,7 @@ impl<'r, I: Copy + Send + 'static, D: Copy + Send + 'static> ActiveSlot<'_, 'r, 
             entry.detail.reset_unchecked();
             entry.identity.with_mut(|identity| (*identity).take())
         };
+        registry.waiters[self.slot].forget_thread();
         for reported in &entry.reported {
             reported.set(NOT_REPORTED);
         }
@@ -141,6 +196,21 @@ impl<'r, I: Copy + Send + 'static, D: Copy + Send + 'static> ActiveSlot<'_, 'r, 
             index,
             detail,
         })
+    }
+}
+
+impl<I, D> Drop for ActiveSlot<'_, '_, I, D> {
+    fn drop(&mut self) {
+        let Some([index, detail]) = self.recycled_before else {
+            return;
+        };
+        let entry = &self.registry.slots[self.slot];
+        if entry.index.rings_recycled() != index || entry.detail.rings_recycled() != detail {
+            // After the free queue pushes (their tail stores, Release): with the fence
+            // pair in `block.rs`, a waiting producer sees the rings, or this sees it
+            // waiting and unparks it.
+            self.registry.waiters[self.slot].wake();
+        }
     }
 }
 

@@ -70,6 +70,15 @@ impl<'r, I: Copy + Send + 'static, D: Copy + Send + 'static> RegistryDrain<'r, I
     pub fn park(&mut self, timeout: std::time::Duration) {
         self.registry.parking.park(timeout, || self.has_work());
     }
+
+    /// How many times producers have unparked this registry's drain so far: at most one
+    /// per [`park`](Self::park) (the first producer to find the drain parked pays the
+    /// system call; none pays while the drain polls). A statistic: a recent value, no
+    /// ordering.
+    #[must_use]
+    pub fn producer_wakes(&self) -> u64 {
+        self.registry.parking.unparks()
+    }
 }
 
 impl<I, D> Drop for RegistryDrain<'_, I, D> {

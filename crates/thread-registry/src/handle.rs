@@ -1,18 +1,26 @@
 //! A registered thread's handle: writes, flushes and marks into its two lanes, waking a
 //! parked drain whenever one of them hands a ring over, and retiring the slot on drop.
 
+use crate::block::WaitEnd;
 use crate::registry::Registry;
 use crate::slot::{NOT_REPORTED, SlotState, SlotWord};
 use crate::sync::Ordering;
-use ada_ring_pool::{FlushOutcome, LaneProducer, MarkError, Submission};
+use ada_ring_pool::{Blocked, ExhaustionPolicy, FlushOutcome, LaneProducer, MarkError, Submission};
 use core::fmt;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// A registered thread's access to its lanes. Dropping it retires the slot.
 ///
 /// Every operation that can hand a ring to the drain (a write that fills a ring, a
 /// flush, a mark, the retirement) wakes the drain if it is parked; a write into a ring
 /// with room does no more than the lane's write.
+///
+/// On a lane whose policy is [`ExhaustionPolicy::Block`], a write that finds no free
+/// ring submits the full one and waits (spins briefly, then parks) until the drain
+/// recycles a ring, the lane's timeout passes or the registry shuts down; only the
+/// last two drop events (counted, cause `timeout`). Batches wait the same way, ring by
+/// ring. Flushes and marks never wait.
 pub struct ThreadHandle<I: Copy + Send + 'static, D: Copy + Send + 'static> {
     // Field order matters: the producers borrow lanes owned by `registry` and must drop
     // first.
@@ -67,34 +75,60 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> ThreadHandle<I, D> {
     }
 
     /// Writes an index-lane record; wakes a parked drain when the write submitted a ring.
+    /// On a [`Block`](ExhaustionPolicy::Block) lane with no free ring, waits for one.
     #[inline]
     pub fn index(&mut self, record: I) {
         if let Some(lane) = &mut self.index {
-            let submission = lane.write(record);
-            self.wake_drain_after(submission);
+            // A write into a ring with room returns `Ok(NothingSubmitted)`, a constant:
+            // neither the wake nor the wait adds anything to it.
+            match lane.try_write(record) {
+                Ok(submission) => self.wake_drain_after(submission),
+                Err(blocked) => {
+                    let policy = self.registry.config.index.policy;
+                    wait_and_write(&self.registry, self.slot, lane, policy, &[record], blocked);
+                }
+            }
         }
     }
 
-    /// Writes a detail-lane record; wakes a parked drain when the write submitted a ring.
+    /// Writes a detail-lane record, as [`index`](Self::index).
     #[inline]
     pub fn detail(&mut self, record: D) {
         if let Some(lane) = &mut self.detail {
-            let submission = lane.write(record);
-            self.wake_drain_after(submission);
+            match lane.try_write(record) {
+                Ok(submission) => self.wake_drain_after(submission),
+                Err(blocked) => {
+                    let policy = self.registry.config.detail.policy;
+                    wait_and_write(&self.registry, self.slot, lane, policy, &[record], blocked);
+                }
+            }
         }
     }
 
     /// Writes a batch of index-lane records (one publishing store per ring touched);
-    /// wakes a parked drain when a ring was submitted.
+    /// wakes a parked drain when a ring was submitted. On a
+    /// [`Block`](ExhaustionPolicy::Block) lane, waits for a ring each time it runs out.
     pub fn index_slice(&mut self, records: &[I]) {
-        let submission = self.index_lane().write_slice(records);
-        self.wake_drain_after(submission);
+        let lane = self.index.as_mut().expect("present until drop");
+        match lane.try_write_slice(records) {
+            Ok(submission) => self.wake_drain_after(submission),
+            Err(blocked) => {
+                let policy = self.registry.config.index.policy;
+                wait_and_write(&self.registry, self.slot, lane, policy, records, blocked);
+            }
+        }
     }
 
     /// Writes a batch of detail-lane records, as [`index_slice`](Self::index_slice).
     pub fn detail_slice(&mut self, records: &[D]) {
-        let submission = self.detail_lane().write_slice(records);
-        self.wake_drain_after(submission);
+        let lane = self.detail.as_mut().expect("present until drop");
+        match lane.try_write_slice(records) {
+            Ok(submission) => self.wake_drain_after(submission),
+            Err(blocked) => {
+                let policy = self.registry.config.detail.policy;
+                wait_and_write(&self.registry, self.slot, lane, policy, records, blocked);
+            }
+        }
     }
 
     /// Hands both lanes' partly filled rings to the drain now (a flight-recorder window
@@ -244,6 +278,58 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> fmt::Debug for ThreadHa
             .field("slot", &self.slot)
             .field("generation", &self.generation)
             .finish_non_exhaustive()
+    }
+}
+
+/// The slow path of a write to a [`Block`](ExhaustionPolicy::Block) lane that found no
+/// free ring (`blocked`: its full ring is submitted, the records from
+/// `blocked.written` on are not written): wakes the drain, waits for a ring (until the
+/// policy's timeout, or the registry's shutdown: then the lane gives up, and the rest
+/// is dropped unless a ring came back), writes the rest, and again for each ring the
+/// rest runs out of. Every wait is counted in the lane's `blocked_waits`/`blocked_ns`.
+#[cold]
+#[inline(never)]
+fn wait_and_write<I, D, T>(
+    registry: &Registry<I, D>,
+    slot: usize,
+    lane: &mut LaneProducer<'static, T>,
+    policy: ExhaustionPolicy,
+    mut records: &[T],
+    mut blocked: Blocked,
+) where
+    I: Copy + Send + 'static,
+    D: Copy + Send + 'static,
+    T: Copy,
+{
+    let timeout = match policy {
+        ExhaustionPolicy::Block { timeout } => timeout,
+        // Only a blocking lane reports `Blocked`; were another to, it would not wait.
+        ExhaustionPolicy::DropOldest | ExhaustionPolicy::DropNewest => Some(Duration::ZERO),
+    };
+    let waiter = &registry.waiters[slot];
+    loop {
+        // The full ring is the drain's now: it must not stay parked while we wait.
+        if blocked.submission.is_submitted() {
+            registry.parking.wake();
+        }
+        records = &records[blocked.written..];
+        let started = Instant::now();
+        let deadline = timeout.and_then(|timeout| started.checked_add(timeout));
+        let end = waiter.wait(&registry.shutting_down, deadline, || lane.has_empty_ring());
+        lane.record_wait(started.elapsed());
+        if end != WaitEnd::Ring {
+            // Until the drain hands a ring back, writes that find none drop at once.
+            lane.give_up_waiting();
+        }
+        match lane.try_write_slice(records) {
+            Ok(submission) => {
+                if submission.is_submitted() {
+                    registry.parking.wake();
+                }
+                return;
+            }
+            Err(again) => blocked = again,
+        }
     }
 }
 

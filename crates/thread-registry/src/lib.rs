@@ -18,6 +18,12 @@
 //! - [`RegistryDrain::park`] parks an idle drain; the [`ThreadHandle`] wakes it after
 //!   every operation whose lane reports that it handed a ring over (a write that fills
 //!   a ring, a flush, a mark) and at retirement, so callers never wake it themselves.
+//! - A lane whose policy is [`ExhaustionPolicy::Block`](ada_ring_pool::ExhaustionPolicy::Block) loses nothing: a producer that
+//!   finds no free ring submits its full one, spins briefly, then parks until the drain
+//!   recycles one of its rings (the [`ActiveSlot`] whose lanes the drain recycled
+//!   wakes it when dropped), its timeout passes, or [`Registry::shutdown`] releases it (then it drops,
+//!   counted under `timeout`); [`Registry::waiting_producers`] says how many wait now,
+//!   each lane's `blocked_waits` and `blocked_ns` what waiting cost.
 //! - [`Registry::with_local`] registers the calling thread on first use and keeps its
 //!   handle in thread-local storage until the thread exits; it works with several
 //!   registries at once.
@@ -58,6 +64,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod active_slot;
+mod block;
 mod config;
 mod drain;
 mod error;
@@ -79,6 +86,9 @@ pub use slot::SlotIdentity;
 
 #[cfg(all(test, not(loom)))]
 mod tests;
+
+#[cfg(all(test, not(loom)))]
+mod block_tests;
 
 #[cfg(all(test, loom))]
 mod loom_tests;

@@ -185,3 +185,67 @@ fn loom__submit_and_retire_vs_park__then_no_lost_wake_up() {
         assert_eq!(drain.join().unwrap(), [1, 2]);
     });
 }
+
+#[test]
+fn loom__two_producers_vs_park__then_one_unpark_per_park_and_no_lost_wake_up() {
+    // Two producers each submit one ring while the drain parks without a timeout until
+    // it has both. Only the producer whose swap clears `parked` unparks; the other must
+    // still have its ring seen, by the look for work before the drain's next park: a
+    // lost wake-up parks the drain forever, which loom reports. Neither producer retires
+    // (their handles outlive the model's drain), so the submits' wake-ups are the only
+    // ones. Producers never unpark more often than the drain parked.
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(|| {
+        let lane = LaneConfig {
+            rings: 2,
+            ring_records: 1,
+            policy: ExhaustionPolicy::DropOldest,
+            mode: LaneMode::SubmitAll,
+        };
+        let registry = Registry::<u64, u64>::new(RegistryConfig {
+            capacity: 2,
+            index: lane,
+            detail: lane,
+        })
+        .unwrap();
+        let producers: std::vec::Vec<_> = [1_u64, 3]
+            .into_iter()
+            .map(|record| {
+                let mut handle = registry.register().unwrap();
+                thread::spawn(move || {
+                    handle.index(record);
+                    handle.index(record + 1); // submits the ring holding `record`
+                    handle
+                })
+            })
+            .collect();
+        let drain_registry = Arc::clone(&registry);
+        let drain = thread::spawn(move || {
+            let mut drain = drain_registry.drain().unwrap();
+            let mut delivered = std::vec::Vec::new();
+            let mut parks = 0_u64;
+            loop {
+                drain.for_each_slot(|mut slot| {
+                    let mut lane = slot.index_drain();
+                    while let Some(ring) = lane.take() {
+                        delivered.extend_from_slice(ring.records());
+                        ring.deliver();
+                    }
+                });
+                if delivered.len() == 2 {
+                    break;
+                }
+                drain.park(std::time::Duration::MAX);
+                parks += 1;
+            }
+            assert!(drain.producer_wakes() <= parks, "{parks} parks");
+            delivered
+        });
+        let handles: std::vec::Vec<_> = producers.into_iter().map(|p| p.join().unwrap()).collect();
+        let mut delivered = drain.join().unwrap();
+        delivered.sort_unstable();
+        assert_eq!(delivered, [1, 3]);
+        drop(handles);
+    });
+}

@@ -1,5 +1,6 @@
 //! The registry: its slots, registration of a thread, shutdown, and the single drain.
 
+use crate::block::ProducerWaiter;
 use crate::config::RegistryConfig;
 use crate::drain::RegistryDrain;
 use crate::error::{RegisterError, RegistryError};
@@ -20,9 +21,13 @@ use std::sync::Arc;
 pub struct Registry<I, D> {
     pub(crate) config: RegistryConfig,
     pub(crate) slots: Box<[Slot<I, D>]>,
+    /// Per slot, its producer waiting for a ring of a `Block` lane (`block.rs`):
+    /// written by the producer on its slow path, each on a line of its own.
+    pub(crate) waiters: Box<[CachePadded<ProducerWaiter>]>,
     /// Which slots are not free.
     pub(crate) occupied: Occupancy,
-    shutting_down: AtomicBool,
+    /// Set by `shutdown`; read by `register` and by producers waiting for a ring.
+    pub(crate) shutting_down: AtomicBool,
     pub(crate) drain_taken: AtomicBool,
     /// Where the drain parks and producers wake it.
     pub(crate) parking: DrainParking,
@@ -46,20 +51,29 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Registry<I, D> {
     /// ```
     pub fn new(config: RegistryConfig) -> Result<Arc<Self>, RegistryError> {
         RegistryError::check_capacity(config.capacity)?;
-        let slots = (0..config.capacity)
-            .map(|_| {
-                Ok(Slot {
-                    state: CachePadded::new(AtomicSlotWord::new(SlotWord::NEVER_USED)),
-                    index: Lane::new(config.index).map_err(RegistryError::IndexLane)?,
-                    detail: Lane::new(config.detail).map_err(RegistryError::DetailLane)?,
-                    identity: UnsafeCell::new(None),
-                    reported: [const { Statistic::new(NOT_REPORTED) }; 2],
-                })
-            })
-            .collect::<Result<Box<[_]>, RegistryError>>()?;
+        // A plain loop: a slot is kilobytes (two lanes), and collecting them through
+        // iterator adapters kept several copies of one on the stack (loom models build
+        // registries on 32 KiB stacks).
+        let mut slots = Vec::with_capacity(config.capacity);
+        for _ in 0..config.capacity {
+            slots.push(Slot {
+                state: CachePadded::new(AtomicSlotWord::new(SlotWord::NEVER_USED)),
+                index: Lane::new(config.index).map_err(RegistryError::IndexLane)?,
+                detail: Lane::new(config.detail).map_err(RegistryError::DetailLane)?,
+                identity: UnsafeCell::new(None),
+                reported: [const { Statistic::new(NOT_REPORTED) }; 2],
+            });
+        }
+        let slots = slots.into_boxed_slice();
+        // Beside the slots rather than in them: a slot's construction stays as small on
+        // the stack as it was (loom models build registries on 32 KiB stacks).
+        let waiters = (0..config.capacity)
+            .map(|_| CachePadded::new(ProducerWaiter::new()))
+            .collect();
         Ok(Arc::new(Self {
             config,
             slots,
+            waiters,
             occupied: Occupancy::new(config.capacity),
             shutting_down: AtomicBool::new(false),
             drain_taken: AtomicBool::new(false),
@@ -121,9 +135,39 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Registry<I, D> {
 
     /// Refuses further registrations. Threads already registered keep writing until
     /// they exit; the drain collects them.
+    ///
+    /// Producers waiting for a ring of an [`ExhaustionPolicy::Block`] lane are released:
+    /// each drops the event it was writing (counted, cause `timeout`), and from then on
+    /// a producer that finds no ring drops without waiting, so a stopping drain never
+    /// waits for them and every event is accounted for.
+    ///
+    /// [`ExhaustionPolicy::Block`]: ada_ring_pool::ExhaustionPolicy::Block
     pub fn shutdown(&self) {
         // Release: see `register`.
         self.shutting_down.store(true, Ordering::Release);
+        if self.blocks() {
+            // Each waiting producer re-checks the flag after its fence (`block.rs`).
+            for waiter in &self.waiters[..] {
+                waiter.wake();
+            }
+        }
+    }
+
+    /// Whether either lane's policy is `Block` (producers may wait for rings).
+    pub(crate) fn blocks(&self) -> bool {
+        self.config.index.policy.is_block() || self.config.detail.policy.is_block()
+    }
+
+    /// Producers waiting for a ring of an [`ExhaustionPolicy::Block`] lane right now (a
+    /// statistic: each slot's flag read without ordering).
+    ///
+    /// [`ExhaustionPolicy::Block`]: ada_ring_pool::ExhaustionPolicy::Block
+    #[must_use]
+    pub fn waiting_producers(&self) -> usize {
+        self.waiters
+            .iter()
+            .filter(|waiter| waiter.is_waiting())
+            .count()
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called.
