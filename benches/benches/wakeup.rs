@@ -212,8 +212,7 @@ fn parse() -> Result<Options, String> {
             "--events" => options.events = value("--events")?,
             "--rings" => options.index.rings = usize::try_from(value("--rings")?).unwrap_or(0),
             "--ring-records" => {
-                options.index.ring_records =
-                    usize::try_from(value("--ring-records")?).unwrap_or(0);
+                options.index.ring_records = usize::try_from(value("--ring-records")?).unwrap_or(0);
             }
             "--spin-us" => options.drain.spin_for = Duration::from_micros(value("--spin-us")?),
             "--trickle-us" => {

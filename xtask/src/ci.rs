@@ -28,6 +28,7 @@ const LOOM: &[&str] = &[
     "ada-thread-registry",
     "ada-drain",
     "ada-names",
+    "ada-trace",
 ];
 
 /// Crates whose tests run under Miri and the sanitizers (the thread registry too: it is

@@ -8,6 +8,8 @@
 //!   `docs/scaling.md` (see [`scaling`](mod@scaling)).
 //! - `export-bench [--millions 3,30]`: `ada export` throughput and peak RSS per format
 //!   into `docs/benchmarks.md` (see [`export_bench`](mod@export_bench)).
+//! - `cost [--json] [--ops N]`: instructions per operation of the write paths, counted
+//!   by callgrind (see [`cost`](mod@cost)); needs valgrind.
 //! - `coverage`: line coverage per crate, failing below 95 % (the CLI 85 %) (see
 //!   [`coverage`](mod@coverage)).
 //! - `wakeup [OPTIONS]`: the drain's wake-up experiment, losses and submit → take
@@ -19,6 +21,7 @@
 mod bench;
 mod ci;
 mod command;
+mod cost;
 mod coverage;
 mod export_bench;
 mod mutants;
@@ -43,6 +46,10 @@ commands:
                       churn, bursts, faults, every record checked (default 10 minutes)
   scaling [--seconds S] [--binary PATH] [--out FILE]
                       ada stress with 1..64 threads, table in docs/scaling.md
+  cost [--json] [--ops N]
+                      instructions per operation of the write paths (floor, handle,
+                      thread-local, stamped event, span, clock) under callgrind;
+                      needs valgrind
   coverage            line coverage per crate (installs cargo-llvm-cov); fails when
                       a library crate is below 95 % or the CLI below 85 %
   export-bench [--millions 3,30] [--binary PATH] [--no-write]
@@ -63,6 +70,7 @@ fn main() -> ExitCode {
         Some("soak") => soak::run(&args[1..]),
         Some("scaling") => scaling::run(&args[1..]),
         Some("coverage") => coverage::run(&args[1..]),
+        Some("cost") => cost::run(&args[1..]),
         Some("export-bench") => export_bench::run(&args[1..]),
         Some("wakeup") => wakeup::run(&args[1..]),
         Some("-h" | "--help") => {

@@ -24,6 +24,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if !noisy {
         command.arg("--quiet");
     }
-    command.args(args.iter().filter(|arg| *arg != "--noisy" && *arg != "--quiet"));
+    command.args(
+        args.iter()
+            .filter(|arg| *arg != "--noisy" && *arg != "--quiet"),
+    );
     exec(&mut command)
 }

@@ -12,150 +12,21 @@
 //! it. Names are the process-wide `ada_names` table's, whichever tracer is installed.
 
 use crate::event::{Detail, Event};
-use crate::sync::{AtomicBool, AtomicUsize, Mutex, Ordering, lock};
+use crate::slot::Global;
 use crate::tracer::{BuildError, Tracer, TracerBuilder};
 use ada_drain::{DrainError, DrainReport};
 use std::fmt;
 use std::sync::Arc;
 
-/// A slot for one installed value at a time: a key that hot paths load (`Relaxed`,
-/// compared only), and the value itself behind a lock, for cold paths. Generic so that
-/// the loom model can check the protocol with a plain value.
-pub(crate) struct Global<T> {
-    /// The installed value's key while one is installed and enabled, else 0.
-    key: AtomicUsize,
-    /// Whether records are written at all (the explicit tracers' switch too).
-    enabled: AtomicBool,
-    state: Mutex<State<T>>,
-}
-
-struct State<T> {
-    /// The installed value, its key and the install's generation.
-    installed: Option<(T, usize, u64)>,
-    /// Installs so far (the next generation).
-    installs: u64,
-    /// Mirrors `Global::enabled`, updated under the lock with `key`.
-    enabled: bool,
-}
-
-impl<T> Global<T> {
-    /// Nothing installed, tracing enabled.
-    #[cfg(not(loom))]
-    pub(crate) const fn new() -> Self {
-        Self {
-            key: AtomicUsize::new(0),
-            enabled: AtomicBool::new(true),
-            state: Mutex::new(State {
-                installed: None,
-                installs: 0,
-                enabled: true,
-            }),
-        }
-    }
-
-    /// Nothing installed, tracing enabled (loom's atomics are not `const`).
-    #[cfg(loom)]
-    pub(crate) fn new() -> Self {
-        Self {
-            key: AtomicUsize::new(0),
-            enabled: AtomicBool::new(true),
-            state: Mutex::new(State {
-                installed: None,
-                installs: 0,
-                enabled: true,
-            }),
-        }
-    }
-
-    /// The installed value's key, or 0 (nothing installed, or disabled).
-    #[inline]
-    pub(crate) fn key(&self) -> usize {
-        // Relaxed: the key is compared with a thread's own cached key, never
-        // dereferenced; what it names is reached only under `state`'s lock.
-        self.key.load(Ordering::Relaxed)
-    }
-
-    /// Whether tracing is enabled.
-    #[inline]
-    pub(crate) fn enabled(&self) -> bool {
-        // Relaxed: a switch; nothing is published through it.
-        self.enabled.load(Ordering::Relaxed)
-    }
-
-    /// Turns tracing on or off (the key follows: 0 while off).
-    pub(crate) fn set_enabled(&self, on: bool) {
-        let mut state = lock(&self.state);
-        state.enabled = on;
-        // Relaxed: a switch (as in `enabled`).
-        self.enabled.store(on, Ordering::Relaxed);
-        self.publish(&state);
-    }
-
-    /// Stores the key `state` implies; called under the lock, so stores are in the
-    /// lock's order and the last one matches the state.
-    fn publish(&self, state: &State<T>) {
-        let key = match &state.installed {
-            Some((_, key, _)) if state.enabled => *key,
-            _ => 0,
-        };
-        // Relaxed: compared only (see `key`).
-        self.key.store(key, Ordering::Relaxed);
-    }
-
-    /// Installs what `make` makes (called under the lock, only when nothing is
-    /// installed) with its key (never 0); the install's generation.
-    ///
-    /// # Errors
-    /// `Err(None)` when a value is installed already (`make` is not called);
-    /// `Err(Some(error))` when `make` fails.
-    pub(crate) fn install<E>(
-        &self,
-        make: impl FnOnce() -> Result<(T, usize), E>,
-    ) -> Result<u64, Option<E>> {
-        let mut state = lock(&self.state);
-        if state.installed.is_some() {
-            return Err(None);
-        }
-        let (value, key) = make().map_err(Some)?;
-        debug_assert_ne!(key, 0, "0 means nothing installed");
-        state.installs += 1;
-        let generation = state.installs;
-        state.installed = Some((value, key, generation));
-        self.publish(&state);
-        Ok(generation)
-    }
-
-    /// Takes the installed value out (only generation `generation`'s, when given): the
-    /// key is 0 before the lock is released.
-    pub(crate) fn take(&self, generation: Option<u64>) -> Option<T> {
-        let mut state = lock(&self.state);
-        match &state.installed {
-            Some((_, _, installed)) if generation.is_none_or(|g| g == *installed) => {}
-            _ => return None,
-        }
-        let (value, _, _) = state.installed.take()?;
-        self.publish(&state);
-        Some(value)
-    }
-
-    /// `f` of the installed value, if its key is `key`.
-    pub(crate) fn with_installed<R>(&self, key: usize, f: impl FnOnce(&T) -> R) -> Option<R> {
-        let state = lock(&self.state);
-        match &state.installed {
-            Some((value, installed, _)) if *installed == key => Some(f(value)),
-            _ => None,
-        }
-    }
-
-    /// Whether a value is installed (enabled or not).
-    pub(crate) fn is_installed(&self) -> bool {
-        lock(&self.state).installed.is_some()
-    }
-}
-
 /// The process's global tracer.
 #[cfg(not(loom))]
 pub(crate) static GLOBAL: Global<Tracer> = Global::new();
+
+/// The process's global tracer, under loom (whose atomics are not `const`; only the
+/// slot's own model runs there, which never touches this one).
+#[cfg(loom)]
+pub(crate) static GLOBAL: std::sync::LazyLock<Global<Tracer>> =
+    std::sync::LazyLock::new(Global::new);
 
 /// Why [`install`] refused.
 #[derive(Debug)]
@@ -256,7 +127,6 @@ impl std::error::Error for ShutdownError {
 /// # Errors
 /// [`InstallError::AlreadyInstalled`] while another global tracer is installed (the
 /// builder is not built); [`InstallError::Build`] as [`TracerBuilder::build`].
-#[cfg(not(loom))]
 pub fn install(builder: TracerBuilder<Event, Detail>) -> Result<TracerGuard, InstallError> {
     let generation = GLOBAL
         .install(|| {
@@ -276,14 +146,12 @@ pub fn install(builder: TracerBuilder<Event, Detail>) -> Result<TracerGuard, Ins
 /// # Errors
 /// [`ShutdownError::NotInstalled`] when no tracer is installed;
 /// [`ShutdownError::Drain`] as [`Tracer::shutdown`].
-#[cfg(not(loom))]
 pub fn shutdown() -> Result<DrainReport, ShutdownError> {
     let tracer = GLOBAL.take(None).ok_or(ShutdownError::NotInstalled)?;
     tracer.shutdown().map_err(ShutdownError::Drain)
 }
 
 /// Whether a global tracer is installed (enabled or not).
-#[cfg(not(loom))]
 #[must_use]
 pub fn is_installed() -> bool {
     GLOBAL.is_installed()
@@ -303,13 +171,11 @@ pub fn is_installed() -> bool {
 /// assert_eq!(guard.finish()?.totals.events_written, 0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[cfg(not(loom))]
 pub fn set_enabled(on: bool) {
     GLOBAL.set_enabled(on);
 }
 
 /// Whether tracing is on ([`set_enabled`]).
-#[cfg(not(loom))]
 #[inline]
 #[must_use]
 pub fn enabled() -> bool {
@@ -327,7 +193,6 @@ pub fn enabled() -> bool {
 /// right after the hook: the drain may not get to write them. Nothing is flushed when
 /// the panic was raised inside ada's own crates (a write may hold the handle) or the
 /// thread never wrote to the global tracer.
-#[cfg(not(loom))]
 pub fn flush_on_panic() {
     static HOOK: crate::sync::Once = crate::sync::Once::new();
     HOOK.call_once(|| {
@@ -351,14 +216,13 @@ pub fn flush_on_panic() {
 
 /// Where a panic's location lies inside the crates a write runs through (source folders
 /// of the workspace and package names as cargo unpacks them).
-#[cfg(not(loom))]
 const ADA_SOURCES: [&str; 12] = [
-    "crates/ada/",
-    "crates/ring-buffer/",
-    "crates/ring-pool/",
-    "crates/thread-registry/",
-    "crates/spsc/",
-    "crates/slots/",
+    "crates/ada/src/",
+    "crates/ring-buffer/src/",
+    "crates/ring-pool/src/",
+    "crates/thread-registry/src/",
+    "crates/spsc/src/",
+    "crates/slots/src/",
     "ada-trace-",
     "ada-ring-buffer-",
     "ada-ring-pool-",
@@ -383,12 +247,10 @@ impl TracerGuard {
     /// # Errors
     /// [`ShutdownError::NotInstalled`] when [`shutdown`] stopped it already;
     /// [`ShutdownError::Drain`] as [`Tracer::shutdown`].
-    #[cfg(not(loom))]
     pub fn finish(mut self) -> Result<DrainReport, ShutdownError> {
         self.stop()
     }
 
-    #[cfg(not(loom))]
     fn stop(&mut self) -> Result<DrainReport, ShutdownError> {
         let tracer = self
             .generation
@@ -401,7 +263,6 @@ impl TracerGuard {
 
 impl Drop for TracerGuard {
     fn drop(&mut self) {
-        #[cfg(not(loom))]
         {
             let _ = self.stop();
         }

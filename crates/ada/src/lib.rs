@@ -110,26 +110,25 @@
 
 mod event;
 mod global;
-#[cfg(not(loom))]
 mod global_handle;
 mod macros;
+mod slot;
 mod span;
 mod sync;
 mod tracer;
 
 pub use event::{ArgType, Detail, Event, EventKind, timestamp_ns};
-pub use global::{InstallError, ShutdownError, TracerGuard};
-#[cfg(not(loom))]
-pub use global::{enabled, flush_on_panic, install, is_installed, set_enabled, shutdown};
+pub use global::{
+    InstallError, ShutdownError, TracerGuard, enabled, flush_on_panic, install, is_installed,
+    set_enabled, shutdown,
+};
 pub use span::{ArgValue, Span};
 pub use tracer::{BuildError, MarkFailure, Tracer, TracerBuilder};
 
 /// What the macros expand to; not an API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::span::{Span, Target, arg};
-    #[cfg(not(loom))]
-    pub use crate::span::{counter, instant, instant_bare};
+    pub use crate::span::{Span, Target, arg, counter, instant, instant_bare};
 }
 
 pub use ada_capture as capture;

@@ -1,8 +1,9 @@
 //! The global tracer's slot under loom: one thread installs, shuts down and installs
 //! again while another emits through whatever it finds (the key, then the cold path's
 //! lock), as the macros do.
+#![allow(non_snake_case)]
 
-use crate::global::Global;
+use crate::slot::Global;
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, Ordering};
 

@@ -109,30 +109,6 @@ macro_rules! __ada_emit {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __ada_emit {
-    (span [$($tracer:expr)?] [$($category:expr)?] $name:expr) => {{
-        static __ADA_NAME: $crate::names::Callsite = $crate::names::Callsite::new($name);
-        let __ada_target = $crate::__ada_target!($($tracer)?);
-        if __ada_target.is_on() {
-            $crate::__private::Span::enter_bare(
-                __ada_target,
-                &__ADA_NAME,
-                $crate::__ada_category!($($category)?),
-            )
-        } else {
-            $crate::__private::Span::off()
-        }
-    }};
-    (instant [$($tracer:expr)?] [$($category:expr)?] $name:expr) => {{
-        static __ADA_NAME: $crate::names::Callsite = $crate::names::Callsite::new($name);
-        let __ada_target = $crate::__ada_target!($($tracer)?);
-        if __ada_target.is_on() {
-            $crate::__private::instant_bare(
-                __ada_target,
-                &__ADA_NAME,
-                $crate::__ada_category!($($category)?),
-            );
-        }
-    }};
     (span [$($tracer:expr)?] [$($category:expr)?] $name:expr $(, $key:ident = $value:expr)*) => {{
         if false {
             $(let _ = &$tracer;)?

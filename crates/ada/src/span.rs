@@ -115,7 +115,6 @@ pub enum Target<'a> {
 
 impl<'a> Target<'a> {
     /// The global tracer, if one is installed and tracing is on: one relaxed load.
-    #[cfg(not(loom))]
     #[inline]
     #[must_use]
     pub fn global() -> Self {
@@ -126,7 +125,6 @@ impl<'a> Target<'a> {
     }
 
     /// `tracer`, if tracing is on: one relaxed load.
-    #[cfg(not(loom))]
     #[inline]
     #[must_use]
     pub fn tracer(tracer: &'a Tracer) -> Self {
@@ -145,7 +143,6 @@ impl<'a> Target<'a> {
     }
 
     /// Writes one record; whether it was written.
-    #[cfg(not(loom))]
     #[inline(always)]
     fn write_one(self, record: Event) -> bool {
         match self {
@@ -157,7 +154,6 @@ impl<'a> Target<'a> {
 
     /// Writes `records` one after the other on the calling thread's index lane (so
     /// that an event's arguments directly follow it); whether they were written.
-    #[cfg(not(loom))]
     #[inline(always)]
     fn write(self, records: &[Event]) -> bool {
         match self {
@@ -196,7 +192,6 @@ pub struct Span<'a> {
 impl<'a> Span<'a> {
     /// A span that writes nothing (tracing off, no tracer, or the `off` feature).
     #[inline]
-    #[must_use]
     pub const fn off() -> Self {
         Self {
             target: Target::Off,
@@ -213,9 +208,7 @@ impl<'a> Span<'a> {
 
     /// Writes the enter (stamped now) to `target`.
     #[doc(hidden)]
-    #[cfg(not(loom))]
     #[inline(always)]
-    #[must_use]
     pub fn enter_bare(target: Target<'a>, name: &Callsite, category: Option<&Callsite>) -> Self {
         let name = name.id().get();
         let category = category_id(category);
@@ -231,9 +224,7 @@ impl<'a> Span<'a> {
     /// Writes the enter (stamped now, into `records[0]`) and its arguments (the rest
     /// of `records`) to `target`.
     #[doc(hidden)]
-    #[cfg(not(loom))]
     #[inline]
-    #[must_use]
     pub fn enter(
         target: Target<'a>,
         name: &Callsite,
@@ -255,7 +246,6 @@ impl<'a> Span<'a> {
 impl Drop for Span<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        #[cfg(not(loom))]
         if self.target.is_on() {
             let leave = Event::now(EventKind::Leave, self.name, 0).with_category(self.category);
             self.target.write_one(leave);
@@ -265,7 +255,6 @@ impl Drop for Span<'_> {
 
 /// Writes an instant event (stamped now).
 #[doc(hidden)]
-#[cfg(not(loom))]
 #[inline(always)]
 pub fn instant_bare(target: Target<'_>, name: &Callsite, category: Option<&Callsite>) {
     target.write_one(
@@ -276,7 +265,6 @@ pub fn instant_bare(target: Target<'_>, name: &Callsite, category: Option<&Calls
 /// Writes an instant event (stamped now, into `records[0]`) and its arguments (the rest
 /// of `records`).
 #[doc(hidden)]
-#[cfg(not(loom))]
 #[inline]
 pub fn instant(
     target: Target<'_>,
@@ -291,7 +279,6 @@ pub fn instant(
 
 /// Writes a counter's value (stamped now; `depth` holds the value's [`ArgType`]).
 #[doc(hidden)]
-#[cfg(not(loom))]
 #[inline]
 pub fn counter(
     target: Target<'_>,

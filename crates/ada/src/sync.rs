@@ -12,8 +12,8 @@ pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 
-/// Runs its closure once per process (the panic hook's installation).
-#[cfg(not(loom))]
+/// Runs its closure once per process (the panic hook's installation): `std`'s even
+/// under loom (a `static`; no model runs it).
 pub(crate) use std::sync::Once;
 
 /// Locks `mutex`, ignoring poison: the data it guards (an `Option` and counters) is

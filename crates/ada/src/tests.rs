@@ -269,3 +269,76 @@ fn mark_failure__thread_cannot_register__then_register_error_shown() {
         RegisterError::Full { capacity: 1 }.to_string()
     );
 }
+
+/// Small lanes, a collecting sink: cheap enough for Miri.
+fn small_global() -> (
+    TracerBuilder<Event, Detail>,
+    ada_drain::CollectingSink<Event, Detail>,
+) {
+    let sink = ada_drain::CollectingSink::default();
+    let lane = LaneConfig {
+        rings: 2,
+        ring_records: 8,
+        policy: ExhaustionPolicy::DropOldest,
+        mode: LaneMode::SubmitAll,
+    };
+    let builder = Tracer::builder()
+        .threads(2)
+        .index_lane(lane)
+        .detail_lane(LaneConfig {
+            ring_records: 2,
+            ..LaneConfig::detail_lane()
+        })
+        .sink(sink.clone());
+    (builder, sink)
+}
+
+/// The global handle's cache across a tracer's replacement on a live thread, and its
+/// retirement at thread exit (the thread-local path Miri checks: `miri test -p
+/// ada-trace --lib global_handle`).
+#[test]
+fn global_handle__tracer_replaced_while_thread_lives_then_thread_exits__then_each_record_once() {
+    let (builder, first_sink) = small_global();
+    let first = install(builder).unwrap();
+    let (to_worker, from_main) = std::sync::mpsc::channel::<()>();
+    let (to_main, from_worker) = std::sync::mpsc::channel::<()>();
+    let worker = std::thread::spawn(move || {
+        for n in 0..3_u64 {
+            let _span = span!("global_handle.first", n = n);
+        }
+        to_main.send(()).unwrap();
+        from_main.recv().unwrap(); // the first tracer is replaced meanwhile
+        for n in 0..2_u64 {
+            instant!("global_handle.second", n = n); // a miss, then hits
+        }
+    });
+    from_worker.recv().unwrap();
+    let report = first.finish().unwrap();
+    // The worker is alive: its committed records were collected by the final drain.
+    assert_eq!(report.totals.events_written, 9);
+    assert_eq!(
+        report.totals.events_delivered + report.totals.dropped.total(),
+        9
+    );
+    let (builder, second_sink) = small_global();
+    let second = install(builder).unwrap();
+    to_worker.send(()).unwrap();
+    worker.join().unwrap(); // its thread-local destructor retired the handle
+    let report = second.finish().unwrap();
+    assert_eq!(report.totals.events_written, 4);
+    assert_eq!(report.totals.events_delivered, 4);
+    let names = |sink: &ada_drain::CollectingSink<Event, Detail>| -> Vec<&'static str> {
+        sink.index_deliveries()
+            .iter()
+            .flat_map(|d| d.records.clone())
+            .filter(|e| e.kind() != Some(EventKind::Arg))
+            .map(|e| names::lookup(names::NameId::from_raw(e.name)).unwrap())
+            .collect()
+    };
+    assert!(
+        names(&first_sink)
+            .iter()
+            .all(|n| *n == "global_handle.first")
+    );
+    assert_eq!(names(&second_sink), ["global_handle.second"; 2]);
+}

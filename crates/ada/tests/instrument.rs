@@ -416,22 +416,25 @@ fn flush_on_panic__thread_panics_and_lives_on__then_its_ring_handed_over_at_once
         // The hook submitted the partly filled ring: a delivery with a header (a
         // ring), not an in-place collection.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
+        let submitted = loop {
             let submitted: Vec<Event> = sink
                 .index_deliveries()
                 .iter()
                 .filter(|d| d.header.is_some())
                 .flat_map(|d| d.records.clone())
                 .collect();
-            if !submitted.is_empty() {
-                assert_eq!(submitted.len(), 2);
-                assert_eq!(name(&submitted[0]), Some("before_panic"));
-                break;
+            if !submitted.is_empty() || std::time::Instant::now() > deadline {
+                break submitted;
             }
-            assert!(std::time::Instant::now() < deadline, "never handed over");
             std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        done.wait();
+        };
+        done.wait(); // before asserting: the thread must not wait forever
+        assert_eq!(
+            submitted.len(),
+            2,
+            "handed over at once, event and argument"
+        );
+        assert_eq!(name(&submitted[0]), Some("before_panic"));
     });
     let report = guard.finish().unwrap();
     assert_eq!(report.totals.events_delivered, 2);

@@ -240,13 +240,13 @@ fn work(probe: &mut impl Probe, thread: u64, batches: u64) -> u64 {
 }
 
 /// How many batches each worker runs so that one run takes about `seconds`: times
-/// untraced batches on this thread, three slices of 10 ms, and trusts the fastest (a
-/// slice the scheduler interrupted says nothing about the work).
+/// untraced batches on this thread, a warm-up and then four slices of 10 ms, and trusts
+/// the fastest slice (one the scheduler interrupted says nothing about the work).
 fn batches_for(seconds: f64) -> u64 {
     let mut scratch = Scratch::default();
     let mut batches = 0_u64;
     let mut fastest = f64::INFINITY;
-    for _ in 0..3 {
+    for slice in 0..5 {
         let (start, first) = (Instant::now(), batches);
         while batches - first < 8 || start.elapsed() < Duration::from_millis(10) {
             std::hint::black_box(batch(
@@ -256,7 +256,10 @@ fn batches_for(seconds: f64) -> u64 {
             ));
             batches += 1;
         }
-        fastest = fastest.min(start.elapsed().as_secs_f64() / (batches - first) as f64);
+        if slice > 0 {
+            // The first slice warms the caches, the buffers and the clock up.
+            fastest = fastest.min(start.elapsed().as_secs_f64() / (batches - first) as f64);
+        }
     }
     ((seconds / fastest) as u64).max(16)
 }
@@ -452,8 +455,13 @@ pub(crate) fn run(args: &JobArgs) -> Result<(), Failure> {
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(2, |n| (n.get() as u64).max(2))
     });
-    let runs = 2 * args.repeats;
-    let batches = batches_for(args.seconds / runs as f64);
+    // A quarter of a run's time warms every worker up (untraced) and times the batches
+    // as the runs will see them (all cores busy); then the runs share the rest.
+    let per_run = args.seconds / (2 * args.repeats) as f64 / 1.125;
+    let probe = batches_for(per_run / 4.0);
+    let warm_up = run_workers(threads, probe, |_| Ok(Untraced)).map_err(Failure::Producer)?;
+    let batches = ((probe as f64 * per_run / warm_up.elapsed.as_secs_f64().max(1e-6)) as u64)
+        .clamp(16, probe.saturating_mul(100));
     let (mut untraced, mut untraced_cpu) = (Vec::new(), Vec::new());
     let (mut traced, mut traced_cpu) = (Vec::new(), Vec::new());
     let mut reports = Vec::new();

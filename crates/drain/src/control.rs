@@ -53,58 +53,68 @@ pub(crate) trait Passes<I, D> {
     fn final_pass(&mut self);
 }
 
-/// The idle ladder: where the loop stands after a pass, from when work last moved and
-/// how often it has been moving.
+/// The idle ladder: where the loop stands after a pass, from when rings were last taken
+/// and how fast they have been coming.
 ///
-/// Time-based, so the steps mean the same on any machine: spin for `spin_for` after the
-/// last pass that moved something, then nap (sleep, which leaves the CPU to others and
+/// Time-based, so the steps mean the same on any machine. While rings come in quick
+/// succession (one of the last [`GAPS`] gaps between passes that took rings, divided by
+/// the rings each took, was at most twice `spin_for`: the drain sees gaps a nap longer
+/// than they were): spin for
+/// `spin_for` after the last ring, then nap (sleep, which leaves the CPU to others and
 /// lets the scheduler place the drain on an idle CPU when it wakes, unlike a yield, which
-/// keeps it runnable on a busy one) until nothing moved for `park_after`, then park
-/// (woken by the first producer that submits a ring).
+/// keeps it runnable on a busy one) until nothing came for `park_after`, then park
+/// (woken by the first producer that submits a ring). When rings come slowly (every
+/// recent gap longer), park at once: a ring every millisecond or so is cheaper to be
+/// woken for (one system call for its producer) than to poll for (a nap costs the drain
+/// some 20 µs of CPU on a VM), and the lane's rings last long at that rate.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ladder {
     /// When a pass last took a submitted ring (or the loop started).
     last_work: Instant,
-    /// Smoothed time between passes that took rings: how often rings arrive.
-    /// `None` until it was measured once.
-    interval: Option<Duration>,
+    /// The last gaps between passes that took rings (`spin_for` each until measured:
+    /// a new drain polls first).
+    gaps: [Duration; GAPS],
+    /// Where the next gap goes.
+    next: usize,
 }
 
+/// How many recent gaps between rings the ladder remembers: enough that a pause in a
+/// burst does not make it park at once when the burst resumes.
+pub(crate) const GAPS: usize = 4;
+
 impl Ladder {
-    pub(crate) fn new(now: Instant) -> Self {
+    pub(crate) fn new(now: Instant, config: &DrainConfig) -> Self {
         Self {
             last_work: now,
-            interval: None,
+            gaps: [config.spin_for; GAPS],
+            next: 0,
         }
     }
 
-    /// A pass took submitted rings at `now`.
-    pub(crate) fn worked(&mut self, now: Instant) {
-        let gap = now.saturating_duration_since(self.last_work);
-        // An exponential average with weight 1/4 on the newest gap: a few rings at a new
-        // rate move it, one odd ring does not.
-        self.interval = Some(match self.interval {
-            None => gap,
-            Some(interval) => (interval * 3 + gap) / 4,
-        });
+    /// A pass took `rings` submitted rings at `now`. A pass that found several waiting
+    /// counts the gap divided among them: rings came that much faster than it passed.
+    pub(crate) fn worked(&mut self, now: Instant, rings: u64) {
+        let rings = u32::try_from(rings.max(1)).unwrap_or(u32::MAX);
+        self.gaps[self.next] = now.saturating_duration_since(self.last_work) / rings;
+        self.next = (self.next + 1) % GAPS;
         self.last_work = now;
     }
 
     /// The step after a pass that moved nothing, at `now`.
     ///
-    /// A nap lasts half the time work usually takes to arrive (so a ring arriving at the
-    /// usual rate waits at most about half an interval), or half the time since work
-    /// last moved if that is longer (the rate has dropped: back off), never longer than
-    /// `config.nap`.
+    /// A nap lasts half the shortest recent gap between rings, or half the time since
+    /// the last ring if that is longer (the rate has dropped: back off), never longer
+    /// than `config.nap`.
     pub(crate) fn step(&self, now: Instant, config: &DrainConfig) -> IdleStep {
         let idle = now.saturating_duration_since(self.last_work);
-        if idle < config.spin_for {
-            IdleStep::Spun
-        } else if idle < config.park_after {
-            let expected = self.interval.unwrap_or(config.nap * 2).max(idle);
-            IdleStep::Napped((expected / 2).clamp(MIN_NAP, config.nap.max(MIN_NAP)))
-        } else {
+        let fastest = self.gaps.iter().copied().min().unwrap_or_default();
+        if fastest > config.spin_for * 2 || idle >= config.park_after {
             IdleStep::Parked
+        } else if idle < config.spin_for {
+            IdleStep::Spun
+        } else {
+            let nap = fastest.max(idle) / 2;
+            IdleStep::Napped(nap.clamp(MIN_NAP, config.nap.max(MIN_NAP)))
         }
     }
 }
@@ -126,12 +136,12 @@ pub(crate) fn drive<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     config: &DrainConfig,
     passes: &mut impl Passes<I, D>,
 ) {
-    let mut ladder = Ladder::new(passes.now());
+    let mut ladder = Ladder::new(passes.now(), config);
     // Acquire: pairs with `request_stop`'s compare-and-swap.
     while state.load(Ordering::Acquire) == DrainState::Running as u8 {
         let moved = passes.pass(drain, false);
         if moved.taken > 0 {
-            ladder.worked(passes.now());
+            ladder.worked(passes.now(), moved.taken);
         }
         if moved.any() {
             continue;

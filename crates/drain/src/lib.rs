@@ -9,10 +9,11 @@
 //!   stops are typed errors, never hangs.
 //! - **Fairness**: each cycle visits every non-free slot from a rotating start and takes
 //!   at most `quantum` rings per lane, so a busy thread cannot starve a quiet one.
-//! - **Idle**: after an empty cycle the drain climbs a ladder timed from the last cycle
-//!   that moved something: it spins for `spin_for`, naps (short sleeps) until
-//!   `park_after`, then parks for `park_interval` at a time. Only the first producer that
-//!   submits a ring to a parked drain pays the wake-up (`producer_wakes`).
+//! - **Idle**: after an empty cycle the drain climbs a ladder timed from the last ring it
+//!   took: it spins for `spin_for`, naps (short sleeps) until `park_after`, then parks
+//!   for `park_interval` at a time; when rings have been coming slowly it parks at once.
+//!   It never yields. Only the first producer that submits a ring to a parked drain pays
+//!   the wake-up (`producer_wakes`).
 //! - **Latency**: every ring's submit → take time, from the tick its producer stamped
 //!   in its header, is in the snapshot's `take_latency_*` percentiles.
 //! - **Quiet threads**: a lane with no submitted ring whose records have waited longer
@@ -79,11 +80,15 @@ use sync::{AtomicU8, Ordering};
 /// How the drain polls, and how it idles when nothing arrives.
 ///
 /// After a pass that moved nothing the drain climbs an idle ladder measured in time
-/// since a pass last moved something: it spins (polls without pause) for `spin_for`,
+/// since it last took a submitted ring: it spins (polls without pause) for `spin_for`,
 /// then naps (short sleeps between polls, `nap` at most) until `park_after` passed,
 /// then parks for `park_interval` at a time, woken at once by the first producer that
-/// submits a ring. It never yields: a yielding drain stays runnable on a busy CPU, where
-/// it can starve for milliseconds while the producer it should serve fills every ring.
+/// submits a ring. While rings have been coming slowly (each of the last few more than
+/// `2 × spin_for` apart) it parks at once: being woken per ring is cheaper than polling
+/// for it. It never yields: a yielding drain stays runnable on a busy CPU, where it can
+/// starve for milliseconds while the producer it should serve fills every ring. The
+/// drain thread also asks the OS for a short time slice and precise timers (Linux, best
+/// effort), so that it runs as soon as it wakes.
 ///
 /// ```
 /// use ada_drain::{DrainConfig, DrainError};
@@ -99,17 +104,17 @@ use sync::{AtomicU8, Ordering};
 pub struct DrainConfig {
     /// Most rings taken from one lane per visit (the fairness quantum).
     pub quantum: usize,
-    /// How long the drain keeps polling without pause after a pass last moved
-    /// something: a producer writing steadily is served with no wake-up at all. Zero:
-    /// nap at once. At most `park_after`.
+    /// How long the drain keeps polling without pause after it last took a ring: a
+    /// producer writing steadily is served with no wake-up at all. Also the pace that
+    /// counts as quick: the drain polls (spins, then naps) only while rings came at most
+    /// twice this apart. Zero: nap at once. At most `park_after`.
     pub spin_for: Duration,
-    /// The longest sleep between polls once spinning is over (less when work has been
-    /// arriving faster: half the recent time between deliveries). Above zero, at most
-    /// `park_interval`.
+    /// The longest sleep between polls once spinning is over (half the time since the
+    /// last ring, or half the shortest recent gap between rings, if less). Above zero,
+    /// at most `park_interval`.
     pub nap: Duration,
-    /// How long nothing must move before the drain parks; until then it naps. Zero:
-    /// park at the first pass that moves nothing (after `spin_for`, which is then zero
-    /// too).
+    /// How long after the last ring the drain parks; until then it naps. Zero: park at
+    /// the first pass that takes nothing (`spin_for` is then zero too).
     pub park_after: Duration,
     /// How long one park lasts: the added latency, when the drain is parked, for records
     /// that are not submitted (in-place collection); a submitted ring wakes it.

@@ -851,40 +851,63 @@ fn sink__fails_an_in_place_collection__then_records_lost_to_the_sink_and_counted
 }
 
 #[test]
-fn ladder__work_within_spin_for__then_spins() {
+fn ladder__ring_within_spin_for__then_spins() {
     let config = DrainConfig::default();
     let start = Instant::now();
-    let mut ladder = crate::control::Ladder::new(start);
-    ladder.worked(start + Duration::from_micros(10));
+    let mut ladder = crate::control::Ladder::new(start, &config);
+    ladder.worked(start + Duration::from_micros(10), 1);
     let step = ladder.step(start + Duration::from_micros(100), &config);
     assert_eq!(step, IdleStep::Spun, "90 µs after a ring, under spin_for");
 }
 
 #[test]
-fn ladder__rings_every_300_us__then_naps_half_the_interval() {
+fn ladder__burst_then_pause__then_naps_no_longer_than_nap_until_park_after() {
     let config = DrainConfig::default();
     let start = Instant::now();
-    let mut ladder = crate::control::Ladder::new(start);
+    let mut ladder = crate::control::Ladder::new(start, &config);
     for n in 1..=8 {
-        ladder.worked(start + Duration::from_micros(300 * n));
+        ladder.worked(start + Duration::from_micros(20 * n), 1); // a ring every 20 µs
     }
-    let last = start + Duration::from_micros(2400);
-    // 210 µs after the last ring: spinning is over; the next ring is due in ~90 µs.
-    let step = ladder.step(last + Duration::from_micros(210), &config);
-    assert_eq!(step, IdleStep::Napped(config.nap), "capped at `nap`");
-    let slow = DrainConfig {
+    let last = start + Duration::from_micros(160);
+    assert_eq!(
+        ladder.step(last + Duration::from_micros(210), &config),
+        IdleStep::Napped(config.nap),
+        "spinning is over; naps are capped at `nap`"
+    );
+    let long_naps = DrainConfig {
         nap: Duration::from_millis(1),
         ..config
     };
     assert_eq!(
-        ladder.step(last + Duration::from_micros(210), &slow),
-        IdleStep::Napped(Duration::from_micros(150)),
-        "half the usual interval between rings"
+        ladder.step(last + Duration::from_micros(700), &long_naps),
+        IdleStep::Napped(Duration::from_micros(350)),
+        "half the time since the last ring"
     );
     assert_eq!(
-        ladder.step(last + Duration::from_micros(700), &slow),
-        IdleStep::Napped(Duration::from_micros(350)),
-        "later than usual: half the time since the last ring"
+        ladder.step(last + config.park_after, &config),
+        IdleStep::Parked
+    );
+}
+
+#[test]
+fn ladder__rings_come_slowly__then_parks_at_once() {
+    let config = DrainConfig::default();
+    let start = Instant::now();
+    let mut ladder = crate::control::Ladder::new(start, &config);
+    for n in 1..=crate::control::GAPS as u32 {
+        ladder.worked(start + Duration::from_millis(2) * n, 1); // a ring every 2 ms
+    }
+    let last = start + Duration::from_millis(2) * crate::control::GAPS as u32;
+    assert_eq!(
+        ladder.step(last + Duration::from_micros(5), &config),
+        IdleStep::Parked,
+        "woken by the next ring's producer instead of polling for it"
+    );
+    // Three rings found together after 900 µs: one every 300 µs, quick enough to poll.
+    ladder.worked(last + Duration::from_micros(900), 3);
+    assert_eq!(
+        ladder.step(last + Duration::from_micros(910), &config),
+        IdleStep::Spun
     );
 }
 
@@ -892,9 +915,12 @@ fn ladder__rings_every_300_us__then_naps_half_the_interval() {
 fn ladder__nothing_for_park_after__then_parks() {
     let config = DrainConfig::default();
     let start = Instant::now();
-    let ladder = crate::control::Ladder::new(start);
+    let ladder = crate::control::Ladder::new(start, &config);
     assert!(matches!(
-        ladder.step(start + config.park_after - Duration::from_micros(1), &config),
+        ladder.step(
+            start + config.park_after - Duration::from_micros(1),
+            &config
+        ),
         IdleStep::Napped(_)
     ));
     assert_eq!(
@@ -906,6 +932,7 @@ fn ladder__nothing_for_park_after__then_parks() {
         park_after: Duration::ZERO,
         ..config
     };
+    let ladder = crate::control::Ladder::new(start, &at_once);
     assert_eq!(ladder.step(start, &at_once), IdleStep::Parked);
 }
 

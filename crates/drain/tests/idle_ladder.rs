@@ -44,13 +44,38 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Writes `rings` full rings of 16 records through `handle`, 50 µs apart (a busy wait,
+/// as a producer at work), and sleeps `pause` after each `burst`-th ring.
+fn write_rings(
+    handle: &mut ada_thread_registry::ThreadHandle<u64, u64>,
+    rings: u64,
+    burst: u64,
+    pause: Duration,
+) {
+    for ring in 0..rings {
+        let started = Instant::now();
+        for n in 0..16 {
+            handle.index(ring * 16 + n);
+        }
+        if ring % burst == burst - 1 {
+            std::thread::sleep(pause);
+        } else {
+            while started.elapsed() < Duration::from_micros(50) {
+                std::hint::spin_loop();
+            }
+        }
+    }
+}
+
 #[test]
-fn idle_ladder__ring_every_millisecond_then_silence__then_naps_between_rings_and_parks_after_park_after()
+fn idle_ladder__bursts_with_pauses_then_silence__then_naps_in_the_pauses_and_parks_after_park_after()
  {
     let registry = registry(2);
-    // `park_after` well above the ring interval, so that a producer thread delayed by a
-    // busy machine does not make the drain park between two rings.
+    // `park_after` well above the pauses, and `spin_for` (which makes gaps up to twice
+    // as long count as quick) well above the gaps within a burst, so that a busy machine
+    // delaying the producer or the drain does not make the drain park between bursts.
     let config = DrainConfig {
+        spin_for: Duration::from_millis(1),
         park_after: Duration::from_millis(200),
         ..DrainConfig::default()
     };
@@ -58,32 +83,28 @@ fn idle_ladder__ring_every_millisecond_then_silence__then_naps_between_rings_and
     drain.start().unwrap();
     let mut handle = registry.register().unwrap();
     let before = drain.snapshot();
-    for ring in 0..40_u64 {
-        for n in 0..16 {
-            handle.index(ring * 16 + n);
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    // Bursts of 3 rings 50 µs apart, 3 ms between bursts.
+    write_rings(&mut handle, 30, 3, Duration::from_millis(3));
     // A full ring is submitted by the write after it (the last stays in the producer's
-    // hands): 39 rings.
+    // hands): 29 rings.
     wait_until("the last full ring is taken", || {
-        drain.snapshot().rings_delivered >= 39
+        drain.snapshot().rings_delivered >= 29
     });
     let busy = drain.snapshot();
     assert_eq!(
         busy.parks, before.parks,
-        "no park while rings kept coming: {busy:?}"
+        "no park while bursts kept coming: {busy:?}"
     );
-    assert!(
-        busy.naps > before.naps,
-        "naps between rings 1 ms apart: {busy:?}"
-    );
+    assert!(busy.naps > before.naps, "naps in the pauses: {busy:?}");
     // Silence: still napping well before `park_after`, parked after it.
     let silence = Instant::now();
     std::thread::sleep(Duration::from_millis(20));
     let early = drain.snapshot();
     if silence.elapsed() < Duration::from_millis(150) {
-        assert_eq!(early.parks, busy.parks, "parked before park_after: {early:?}");
+        assert_eq!(
+            early.parks, busy.parks,
+            "parked before park_after: {early:?}"
+        );
     }
     wait_until("the drain parks", || drain.snapshot().parks > busy.parks);
     assert!(
@@ -93,7 +114,45 @@ fn idle_ladder__ring_every_millisecond_then_silence__then_naps_between_rings_and
     );
     drop(handle);
     let report = drain.stop().unwrap();
-    assert_eq!(report.totals.events_delivered, 640);
+    assert_eq!(report.totals.events_delivered, 480);
+    assert_conserved(&report);
+}
+
+#[test]
+fn idle_ladder__a_ring_every_2_ms__then_parks_between_rings_woken_by_the_producer() {
+    let registry = registry(2);
+    let mut drain = Drain::new(
+        Arc::clone(&registry),
+        NullSink::default(),
+        DrainConfig::default(),
+    )
+    .unwrap();
+    drain.start().unwrap();
+    let mut handle = registry.register().unwrap();
+    write_rings(&mut handle, 5, 1, Duration::from_millis(2)); // the ladder learns the pace
+    let before = drain.snapshot();
+    write_rings(&mut handle, 20, 1, Duration::from_millis(2));
+    drop(handle);
+    let report = drain.stop().unwrap();
+    let (parks, naps) = (
+        report.drain.parks - before.parks,
+        report.drain.naps - before.naps,
+    );
+    assert!(
+        parks >= 5,
+        "parked between slow rings: {parks} parks, {naps} naps"
+    );
+    // Napping through every 2 ms gap would take some 30 naps per ring (a busy machine
+    // can still make a few rings look quick).
+    assert!(
+        naps < 10 * 20,
+        "polled for slow rings instead of being woken: {parks} parks, {naps} naps"
+    );
+    assert!(
+        report.drain.producer_wakes - before.producer_wakes >= 5,
+        "{:?}",
+        report.drain
+    );
     assert_conserved(&report);
 }
 
@@ -136,8 +195,12 @@ fn wake__producers_submit_to_a_parked_drain__then_at_most_one_unpark_per_park() 
 #[test]
 fn take_latency__rings_taken__then_percentiles_in_the_snapshot() {
     let registry = registry(2);
-    let mut drain =
-        Drain::new(Arc::clone(&registry), NullSink::default(), DrainConfig::default()).unwrap();
+    let mut drain = Drain::new(
+        Arc::clone(&registry),
+        NullSink::default(),
+        DrainConfig::default(),
+    )
+    .unwrap();
     drain.start().unwrap();
     let mut handle = registry.register().unwrap();
     for n in 0..16 * 8 {
@@ -166,8 +229,12 @@ fn take_latency__rings_taken__then_percentiles_in_the_snapshot() {
 #[test]
 fn loss_explanations__nothing_lost__then_empty() {
     let registry = registry(2);
-    let mut drain =
-        Drain::new(Arc::clone(&registry), NullSink::default(), DrainConfig::default()).unwrap();
+    let mut drain = Drain::new(
+        Arc::clone(&registry),
+        NullSink::default(),
+        DrainConfig::default(),
+    )
+    .unwrap();
     drain.start().unwrap();
     let mut handle = registry.register().unwrap();
     for n in 0..40 {
@@ -227,10 +294,16 @@ fn loss_explanations__sink_stalls_on_one_thread__then_names_its_lane_and_numbers
         thread.longest_unvisited_us >= 25_000,
         "the stall left it unvisited: {thread:?}"
     );
-    assert!(thread.active_us >= thread.longest_unvisited_us, "{thread:?}");
-    let [why] = report.loss_explanations().try_into().unwrap_or_else(|all: Vec<_>| {
-        panic!("one lossy lane: {all:?}");
-    });
+    assert!(
+        thread.active_us >= thread.longest_unvisited_us,
+        "{thread:?}"
+    );
+    let [why] = report
+        .loss_explanations()
+        .try_into()
+        .unwrap_or_else(|all: Vec<_>| {
+            panic!("one lossy lane: {all:?}");
+        });
     assert_eq!(
         (why.slot, why.generation, why.lane),
         (thread.slot, thread.generation, LaneKind::Index)
@@ -243,7 +316,10 @@ fn loss_explanations__sink_stalls_on_one_thread__then_names_its_lane_and_numbers
     assert_eq!(why.exhausted, thread.index.events_lost());
     let rate = why.events_per_sec.expect("registered for milliseconds");
     let expected = 2000.0 / thread.active_us as f64 * 1e6;
-    assert!((rate - expected).abs() < 1e-6 * expected, "{rate} vs {expected}");
+    assert!(
+        (rate - expected).abs() < 1e-6 * expected,
+        "{rate} vs {expected}"
+    );
     let covers = why.buffer_covers_us.expect("a rate");
     assert!(
         covers < why.longest_unvisited_us,
@@ -256,6 +332,9 @@ fn loss_explanations__sink_stalls_on_one_thread__then_names_its_lane_and_numbers
     );
     let text = why.to_string();
     assert!(text.contains("\"lossy\") index lane lost"), "{text}");
-    assert!(text.contains(&format!("{needed} rings of 16 records")), "{text}");
+    assert!(
+        text.contains(&format!("{needed} rings of 16 records")),
+        "{text}"
+    );
     assert!(text.contains("ExhaustionPolicy::Block"), "{text}");
 }

@@ -80,7 +80,7 @@ pub enum LaneMode {
 /// ```
 /// use ada_ring_pool::{ExhaustionPolicy, LaneConfig};
 /// let index = LaneConfig::index_lane();
-/// assert_eq!((index.rings, index.policy), (4, ExhaustionPolicy::DropOldest));
+/// assert_eq!((index.rings, index.policy), (14, ExhaustionPolicy::DropOldest));
 /// assert_eq!(LaneConfig::detail_lane().rings, 2);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

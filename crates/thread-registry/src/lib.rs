@@ -18,6 +18,8 @@
 //! - [`RegistryDrain::park`] parks an idle drain; the [`ThreadHandle`] wakes it after
 //!   every operation whose lane reports that it handed a ring over (a write that fills
 //!   a ring, a flush, a mark) and at retirement, so callers never wake it themselves.
+//!   Only the first producer that finds the drain parked pays the wake-up
+//!   ([`RegistryDrain::producer_wakes`] counts them).
 //! - A lane whose policy is [`ExhaustionPolicy::Block`](ada_ring_pool::ExhaustionPolicy::Block) loses nothing: a producer that
 //!   finds no free ring submits its full one, spins briefly, then parks until the drain
 //!   recycles one of its rings (the [`ActiveSlot`] whose lanes the drain recycled

@@ -355,7 +355,9 @@ mod tests {
         .unwrap()
     }
 
-    /// Every index record the registry's lanes hold (submitted or still active).
+    /// Every index record the registry's lanes hold (submitted or still active). The
+    /// tests join their threads explicitly: a scope can end before a thread's
+    /// thread-local destructor (which retires its handle) has run; `join` waits for it.
     fn index_records(registry: &Registry<u64, u64>) -> Vec<u64> {
         let mut records = Vec::new();
         registry.drain().unwrap().for_each_slot(|mut slot| {
@@ -384,7 +386,9 @@ mod tests {
                     // A hit on the cache right after a miss.
                     first.index_local(2000 + n).unwrap();
                 }
-            });
+            })
+            .join()
+            .unwrap();
         });
         let mut firsts = index_records(&first);
         firsts.sort_unstable();
@@ -431,7 +435,9 @@ mod tests {
                 // And afterwards the cache is back: the same handle, no new slot.
                 assert_eq!(with(&first, |handle| handle.slot()), Ok(0));
                 assert_eq!(first.occupied(), 1);
-            });
+            })
+            .join()
+            .unwrap();
         });
     }
 
@@ -453,7 +459,9 @@ mod tests {
                     Ok(generation),
                     "the cache was restored, not left busy"
                 );
-            });
+            })
+            .join()
+            .unwrap();
         });
         assert_eq!(registry.occupied(), 1);
         assert_eq!(index_records(&registry), [7]);
@@ -474,7 +482,9 @@ mod tests {
                     "the cache no longer names the dropped handle"
                 );
                 assert_eq!(old.index_local(3), Err(RegisterError::ShuttingDown));
-            });
+            })
+            .join()
+            .unwrap();
         });
         assert_eq!(index_records(&new), [2]);
     }

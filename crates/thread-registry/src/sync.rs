@@ -87,8 +87,7 @@ impl Placement {
         // `gettid` has no preconditions.
         let (tid, allowed, status) = unsafe {
             let mut allowed: libc::cpu_set_t = std::mem::zeroed();
-            let status =
-                libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &raw mut allowed);
+            let status = libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &raw mut allowed);
             (libc::gettid(), allowed, status)
         };
         // SAFETY: `CPU_COUNT` only reads the set.
@@ -114,8 +113,7 @@ impl Placement {
             }
             libc::CPU_CLR(cpu, &mut elsewhere);
             libc::CPU_COUNT(&elsewhere) > 0
-                && libc::sched_setaffinity(self.tid, size_of::<libc::cpu_set_t>(), &elsewhere)
-                    == 0
+                && libc::sched_setaffinity(self.tid, size_of::<libc::cpu_set_t>(), &elsewhere) == 0
         }
     }
 

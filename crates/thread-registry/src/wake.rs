@@ -172,7 +172,11 @@ mod tests {
         assert_eq!(parking.unparks(), 1, "only the first producer pays");
         assert!(!parking.is_parked());
         parking.wake();
-        assert_eq!(parking.unparks(), 1, "an awake drain costs producers nothing");
+        assert_eq!(
+            parking.unparks(),
+            1,
+            "an awake drain costs producers nothing"
+        );
     }
 
     /// The drain thread's CPU set, as the kernel has it.
