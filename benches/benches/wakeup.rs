@@ -12,6 +12,8 @@
 //! - `--quiet`: before each run, wait (up to a minute) until the machine was 95 % idle
 //!   over 300 ms, so that other processes do not decide the outcome (Linux);
 //! - `--rings N`, `--ring-records N`, `--spin-us N`: try another index lane or `spin_for`;
+//! - `--drop-oldest`: the index lane drops instead of waiting (the lower crates' default;
+//!   the facade's is `Block` with a 50 ms timeout);
 //! - `--trickle-us N`: instead, the drain's CPU use while one thread flushes a ring
 //!   every N µs for two seconds (what the spin and nap steps cost).
 
@@ -53,6 +55,8 @@ struct Options {
 struct Run {
     written: u64,
     lost: u64,
+    /// Times the producer waited for a ring (`Block`).
+    waits: u64,
     burst: Duration,
     report: DrainReport,
 }
@@ -114,6 +118,7 @@ fn run(before: Before, options: &Options) -> Run {
     Run {
         written: producer.index.events_written,
         lost: producer.index.events_lost(),
+        waits: producer.index.blocked_waits,
         burst,
         report,
     }
@@ -196,7 +201,11 @@ fn parse() -> Result<Options, String> {
         events: 250_000,
         quiet: false,
         only: None,
-        index: LaneConfig::index_lane(),
+        // The facade's default: `Block` with a timeout (`--drop-oldest` to compare).
+        index: LaneConfig {
+            policy: ada::DEFAULT_INDEX_POLICY,
+            ..LaneConfig::index_lane()
+        },
         drain: DrainConfig::default(),
         trickle: None,
     };
@@ -219,6 +228,7 @@ fn parse() -> Result<Options, String> {
                 options.trickle = Some(Duration::from_micros(value("--trickle-us")?));
             }
             "--quiet" => options.quiet = true,
+            "--drop-oldest" => options.index.policy = ada::ExhaustionPolicy::DropOldest,
             "--only" => options.only = args.next(),
             "--bench" => {} // cargo bench's own flag
             other => return Err(format!("unknown option {other}")),
@@ -265,10 +275,11 @@ fn main() -> ExitCode {
             let run = run(before, &options);
             let drain = &run.report.drain;
             println!(
-                "{name} run {n:2}: lost {:6} of {} ({:4.1} %), burst {:.2} ms; drain {} parks, {} naps, {} producer wakes, {} rings; submit → take p50 {} ns, p99 {} ns, max {} ns",
+                "{name} run {n:2}: lost {:6} of {} ({:4.1} %), {} waits, burst {:.2} ms; drain {} parks, {} naps, {} producer wakes, {} rings; submit → take p50 {} ns, p99 {} ns, max {} ns",
                 run.lost,
                 run.written,
                 100.0 * run.lost as f64 / run.written.max(1) as f64,
+                run.waits,
                 run.burst.as_secs_f64() * 1e3,
                 drain.parks,
                 drain.naps,

@@ -3,8 +3,9 @@
 //! full speed into a default tracer with a null sink, 20 times with the drain parked
 //! before the burst and 20 times with it busy, and prints each run's losses and the
 //! submit → take latency. The options go to the experiment (`--runs N`, `--events N`,
-//! `--only idle|busy`, `--rings N`, `--ring-records N`, `--spin-us N`); `--quiet`, which
-//! waits before each run until the machine is idle, is on unless `--noisy` is given.
+//! `--only idle|busy`, `--rings N`, `--ring-records N`, `--spin-us N`, `--drop-oldest`);
+//! `--quiet`, which waits before each run until the machine is idle, is on unless
+//! `--noisy` is given.
 //! Fails when a run lost an event.
 
 use crate::command::{cargo, exec};

@@ -123,7 +123,9 @@ pub use global::{
     set_enabled, shutdown,
 };
 pub use span::{ArgValue, Span};
-pub use tracer::{BuildError, MarkFailure, Tracer, TracerBuilder};
+pub use tracer::{
+    BuildError, DEFAULT_BLOCK_TIMEOUT, DEFAULT_INDEX_POLICY, MarkFailure, Tracer, TracerBuilder,
+};
 
 /// What the macros expand to; not an API.
 #[doc(hidden)]

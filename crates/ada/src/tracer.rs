@@ -2,10 +2,11 @@
 
 use crate::event::{Detail, Event};
 use ada_drain::{Drain, DrainConfig, DrainError, DrainReport, DrainSnapshot, NullSink, Sink};
-use ada_ring_pool::{LaneConfig, MarkError};
+use ada_ring_pool::{ExhaustionPolicy, LaneConfig, MarkError};
 use ada_thread_registry::{RegisterError, Registry, RegistryConfig, RegistryError, ThreadHandle};
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Why [`TracerBuilder::build`] refused a configuration; the text names the setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,20 @@ impl fmt::Display for MarkFailure {
 
 impl std::error::Error for MarkFailure {}
 
+/// How long a producer of a [`Tracer`] built with the defaults waits for a free ring
+/// before it drops (counted under the `timeout` cause) until the drain hands it one:
+/// long enough to ride out a drain descheduled by a busy machine (2–8 ms seen on a
+/// loaded 2-core VM), short enough that a stalled sink cannot stall the program.
+pub const DEFAULT_BLOCK_TIMEOUT: Duration = Duration::from_millis(50);
+
+/// The index lane's policy of a [`Tracer`] built with the defaults: lose nothing unless
+/// the drain is stalled longer than [`DEFAULT_BLOCK_TIMEOUT`]. The lower crates'
+/// [`LaneConfig::index_lane`] stays `DropOldest` (never wait); choose it, or
+/// `DropNewest`, with [`TracerBuilder::index_lane`].
+pub const DEFAULT_INDEX_POLICY: ExhaustionPolicy = ExhaustionPolicy::Block {
+    timeout: Some(DEFAULT_BLOCK_TIMEOUT),
+};
+
 /// Configures a [`Tracer`]: thread capacity, both lanes, the drain and the sink.
 ///
 /// ```
@@ -74,13 +89,28 @@ pub struct TracerBuilder<I, D> {
 }
 
 impl<I: Copy + Send + 'static, D: Copy + Send + 'static> TracerBuilder<I, D> {
-    /// Defaults: 64 threads, the default index and detail lanes
-    /// ([`LaneConfig::index_lane`], [`LaneConfig::detail_lane`]), the default drain, and
-    /// a [`NullSink`] (counts, keeps nothing) until [`sink`](Self::sink) is called.
+    /// Defaults: 64 threads, the default index lane's shape ([`LaneConfig::index_lane`])
+    /// with the lossless policy [`DEFAULT_INDEX_POLICY`] (a producer waits for the drain,
+    /// at most [`DEFAULT_BLOCK_TIMEOUT`] at a time, rather than drop), the default detail
+    /// lane ([`LaneConfig::detail_lane`], a flight recorder), the default drain, and a
+    /// [`NullSink`] (counts, keeps nothing) until [`sink`](Self::sink) is called.
+    ///
+    /// ```
+    /// use ada::{ExhaustionPolicy, Tracer};
+    ///
+    /// let builder = Tracer::builder();
+    /// assert!(matches!(builder.index_policy(), ExhaustionPolicy::Block { timeout: Some(_) }));
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Self {
-            registry: RegistryConfig::default(),
+            registry: RegistryConfig {
+                index: LaneConfig {
+                    policy: DEFAULT_INDEX_POLICY,
+                    ..LaneConfig::index_lane()
+                },
+                ..RegistryConfig::default()
+            },
             drain: DrainConfig::default(),
             sink: None,
         }
@@ -93,7 +123,14 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> TracerBuilder<I, D> {
         self
     }
 
-    /// The index lane of every thread.
+    /// The index lane's exhaustion policy as configured now.
+    #[must_use]
+    pub fn index_policy(&self) -> ExhaustionPolicy {
+        self.registry.index.policy
+    }
+
+    /// The index lane of every thread (its policy included: `LaneConfig::index_lane()`
+    /// is `DropOldest`, not the builder's lossless default).
     #[must_use]
     pub fn index_lane(mut self, lane: LaneConfig) -> Self {
         self.registry.index = lane;

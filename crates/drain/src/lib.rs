@@ -132,7 +132,7 @@ impl Default for DrainConfig {
     fn default() -> Self {
         Self {
             quantum: 4,
-            spin_for: Duration::from_micros(200),
+            spin_for: Duration::from_micros(20),
             nap: Duration::from_micros(50),
             park_after: Duration::from_millis(20),
             park_interval: Duration::from_millis(10),
