@@ -335,8 +335,11 @@ pub(crate) fn run() -> Result<(), String> {
             .map_err(|error| format!("running cargo: {error}"))?;
         std::fs::write(&path, &pristine)
             .map_err(|error| format!("restoring {}: {error}", path.display()))?;
-        let text = String::from_utf8_lossy(&output.stdout);
-        let caught = !output.status.success() && text.contains("test result: FAILED");
+        let caught = !output.status.success()
+            && model_failed(
+                &String::from_utf8_lossy(&output.stdout),
+                &String::from_utf8_lossy(&output.stderr),
+            );
         println!(
             "    mutant {} (`{}` → `{}`): {}",
             mutant.id,
@@ -562,6 +565,19 @@ mod tests {
     #![allow(non_snake_case)]
     use super::*;
 
+    #[test]
+    fn model_failed__failed_test_or_abort_after_running__then_caught_compile_error_not() {
+        assert!(model_failed("test result: FAILED. 0 passed; 1 failed", ""));
+        let abort =
+            "     Running unittests src/lib.rs (x)\nthread 'm' panicked at src/a.rs:1:1:\ndeadlock";
+        assert!(model_failed("", abort));
+        assert!(!model_failed("", "error[E0425]: cannot find value `x`"));
+        assert!(!model_failed(
+            "test result: ok. 1 passed",
+            "     Running unittests src/lib.rs (x)"
+        ));
+    }
+
     fn source(package: &str, text: &str) -> Source {
         Source {
             package: package.to_owned(),
@@ -665,4 +681,14 @@ mod tests {
             assert!(mutant.model.starts_with("loom__"), "{}", mutant.id);
         }
     }
+}
+
+/// Whether a failed `cargo test` run failed in the model, not before it: a test
+/// reported as failed, or the test binary ran and panicked its way to an abort (loom
+/// reports a deadlock by panicking; a panic while unwinding the model's threads then
+/// aborts the process before the harness prints its result). A mutant that does not
+/// compile is not caught.
+fn model_failed(stdout: &str, stderr: &str) -> bool {
+    stdout.contains("test result: FAILED")
+        || (stderr.contains("Running unittests") && stderr.contains("panicked at"))
 }

@@ -183,12 +183,20 @@ impl Traced {
     /// Finishes the tracer (checking conservation per thread and lane) and reads the
     /// capture back (checking it holds every delivered record).
     pub(crate) fn finish(self) -> (DrainReport, ada_tracing::LayerStats, Capture) {
+        let (report, stats, capture, _) = self.finish_keeping_file();
+        (report, stats, capture)
+    }
+
+    /// As [`finish`](Self::finish), and the folder that holds the capture file.
+    pub(crate) fn finish_keeping_file(
+        self,
+    ) -> (DrainReport, ada_tracing::LayerStats, Capture, tempfile::TempDir) {
         drop(self.dispatch);
         let (report, stats) = self.guard.finish_with_stats().unwrap();
         assert_conserved(&report);
         let capture = read(&self.path);
         assert_eq!(capture.records, report.totals.events_delivered);
-        (report, stats, capture)
+        (report, stats, capture, self.dir)
     }
 }
 
