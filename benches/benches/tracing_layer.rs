@@ -1,6 +1,8 @@
 //! `tracing` layers side by side, nanoseconds per operation in one run, same workload:
 //! (a) a span with two `u64` fields, entered and exited (`info_span!` + `enter`, made
-//! and closed each time), and (b) an event with two `u64` fields and a message.
+//! and closed each time), (b) an event with two `u64` fields and a message, and (c) a
+//! span without fields (what keeping a span's fields from its creation to its enter
+//! costs: the difference between (a) and (c)).
 //!
 //! - `ada-tracing`: the layer on a registry, a tracer with a null sink (the numbers are
 //!   the producer's path; lanes large enough for a whole sample between drain visits);
@@ -39,6 +41,13 @@ use tracing_subscriber::registry::LookupSpan;
 #[inline(never)]
 fn span_op(i: u64) {
     let span = info_span!("work", a = i, b = 7_u64);
+    let _entered = span.enter();
+}
+
+/// (c): a span without fields, made, entered, exited and closed.
+#[inline(never)]
+fn bare_span_op(_: u64) {
+    let span = info_span!("work");
     let _entered = span.enter();
 }
 
@@ -90,7 +99,8 @@ impl Visit for Fields<'_> {
         self.0.push((field.name(), FieldValue::Bool(value)));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.push((field.name(), FieldValue::Text(value.to_owned())));
+        self.0
+            .push((field.name(), FieldValue::Text(value.to_owned())));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         self.0
@@ -182,6 +192,9 @@ fn time(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, dispatch: &Dispatc
 /// Times fastrace's `op` under a root span per 1 000 operations (its local collector
 /// holds 4 096 spans; the root's end submits them).
 fn time_fastrace(group: &mut BenchmarkGroup<'_, WallTime>, op: fn(u64)) {
+    // The collector's backlog of the previous timing, reported first: left queued, it
+    // made this one ~1000× slower in some runs.
+    fastrace::flush();
     group.bench_function("fastrace", |b| {
         b.iter_custom(|iters| {
             let start = Instant::now();
@@ -207,6 +220,10 @@ fn fastrace_span(i: u64) {
         .with_properties(|| [("a", i.to_string()), ("b", 7_u64.to_string())]);
 }
 
+fn fastrace_bare_span(_: u64) {
+    let _span = LocalSpan::enter_with_local_parent("work");
+}
+
 fn fastrace_event(i: u64) {
     LocalSpan::add_event(
         fastrace::Event::new("tick")
@@ -215,17 +232,15 @@ fn fastrace_event(i: u64) {
 }
 
 fn benches(c: &mut Criterion, dir: &Path) {
-    let (ada_layer, ada_guard) =
-        ada_tracing::layer(Tracer::builder().index_lane(lanes()).sink(NullSink::default()))
-            .unwrap();
+    let (ada_layer, ada_guard) = ada_tracing::layer(
+        Tracer::builder()
+            .index_lane(lanes())
+            .sink(NullSink::default()),
+    )
+    .unwrap();
     let ada = Dispatch::new(tracing_subscriber::registry().with(ada_layer));
     let noop = Dispatch::new(tracing_subscriber::registry().with(NoopLayer));
     let buffer = Dispatch::new(tracing_subscriber::registry().with(BufferLayer));
-    let (chrome_layer, chrome_guard) = tracing_chrome::ChromeLayerBuilder::new()
-        .file(dir.join("timing.json"))
-        .include_args(true)
-        .build();
-    let chrome = Dispatch::new(tracing_subscriber::registry().with(chrome_layer));
     fastrace::set_reporter(Discard, Config::default());
 
     for (group_name, op, fastrace_op) in [
@@ -239,12 +254,28 @@ fn benches(c: &mut Criterion, dir: &Path) {
             event_op,
             fastrace_event,
         ),
+        (
+            "tracing_layer/span enter+exit, no fields",
+            bare_span_op,
+            fastrace_bare_span,
+        ),
     ] {
         let mut group = c.benchmark_group(group_name);
         time(&mut group, "ada-tracing", &ada, op);
         time(&mut group, "no-op layer", &noop, op);
         time(&mut group, "buffer layer", &buffer, op);
-        time(&mut group, "tracing-chrome", &chrome, op);
+        {
+            // A layer per group, its guard dropped (its writer thread joined, the backlog
+            // of its channel written) before the next timing, which it would slow down.
+            let (chrome_layer, chrome_guard) = tracing_chrome::ChromeLayerBuilder::new()
+                .file(dir.join("timing.json"))
+                .include_args(true)
+                .build();
+            let chrome = Dispatch::new(tracing_subscriber::registry().with(chrome_layer));
+            time(&mut group, "tracing-chrome", &chrome, op);
+            drop(chrome);
+            drop(chrome_guard);
+        }
         time_fastrace(&mut group, fastrace_op);
         group.finish();
     }
@@ -257,8 +288,6 @@ fn benches(c: &mut Criterion, dir: &Path) {
         report.totals.dropped.total(),
         report.totals.blocked_waits,
     );
-    drop(chrome);
-    drop(chrome_guard);
     fastrace::flush();
 }
 
@@ -315,4 +344,5 @@ fn main() {
     criterion.final_summary();
     output_bytes(dir.path(), "span enter+exit, 2 u64 fields", span_op);
     output_bytes(dir.path(), "event, 2 u64 fields", event_op);
+    output_bytes(dir.path(), "span enter+exit, no fields", bare_span_op);
 }

@@ -15,7 +15,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 fn generate(batch: u64) -> Vec<String> {
     (0..100_u64)
         .map(|n| {
-            if (batch + n) % 25 == 0 {
+            if (batch + n).is_multiple_of(25) {
                 format!("x{n}")
             } else {
                 (batch * 1_000 + n).to_string()
@@ -39,11 +39,9 @@ fn parse(batch: u64, lines: &[String]) -> Vec<u64> {
 #[instrument(skip(numbers), fields(count = numbers.len()))]
 fn checksum(numbers: &mut [u64]) -> u64 {
     numbers.sort_unstable();
-    numbers
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325, |hash: u64, &n| {
-            (hash ^ n).wrapping_mul(0x100_0000_01b3)
-        })
+    numbers.iter().fold(0xcbf2_9ce4_8422_2325, |hash: u64, &n| {
+        (hash ^ n).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 fn work(worker: u64) -> u64 {
@@ -82,7 +80,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|worker| worker.join().map_err(|_| "a worker panicked".into()))
             .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()
     })?;
-    info!(checksum = totals.iter().fold(0, |a: u64, &b| a ^ b), "finished");
+    info!(
+        checksum = totals.iter().fold(0, |a: u64, &b| a ^ b),
+        "finished"
+    );
 
     let (report, stats) = guard.finish_with_stats()?;
     let totals = report.totals;

@@ -2,9 +2,9 @@
 //! values, strings and `Debug` values interned (at most [`MAX_STRING_LEN`] bytes;
 //! longer ones truncated and flagged), and an event's `message` as its name.
 
-use crate::ids::{self, CallsiteIds, UNNAMED};
+use crate::ids::{CallsiteIds, UNNAMED};
 use crate::stats::Stats;
-use ada::{ArgType, Event};
+use ada::{ArgType, Event, EventKind};
 use arrayvec::{ArrayString, ArrayVec};
 use std::fmt::{self, Write as _};
 use tracing_core::field::{Field, Visit};
@@ -17,94 +17,203 @@ pub const MAX_STRING_LEN: usize = 64;
 /// What marks a truncated value's end.
 const ELLIPSIS: &str = "…";
 
-/// The records one field becomes: its value, and up to two flags (unnamed, truncated).
-pub(crate) type FieldRecords = ArrayVec<Event, 3>;
-
-/// Where a visit puts each field's records.
+/// Where a visit puts each field's records (a value, then its flags, if any).
 pub(crate) trait ArgSink {
-    /// The records of the field numbered `index`.
-    fn field(&mut self, index: usize, records: &[Event]);
+    /// A record of the field numbered `index`.
+    fn push(&mut self, index: usize, record: Event);
+
+    /// The argument record `Event::arg(key, ty, bits)` of the field numbered `index`.
+    #[inline(always)]
+    fn push_arg(&mut self, index: usize, key: u32, ty: ArgType, bits: u64) {
+        self.push(index, Event::arg(key, ty, bits));
+    }
 }
 
+/// How many records [`Records`] holds inline.
+const RECORDS_INLINE: usize = 16;
+
 /// An event's or an enter's records, in lane order: the event, then its arguments.
-/// Inline for every callsite `tracing`'s macros make (at most 32 fields, three records
-/// each); beyond that they continue on the heap.
-#[derive(Debug, Default)]
+/// Inline for up to 15 arguments (a few hundred bytes of stack); beyond that they
+/// continue on the heap.
+///
+/// A plain array, not an `ArrayVec`: a record is then stored straight into its slot
+/// (an `ArrayVec` push built it on the stack first and copied it with wider loads than
+/// the stores that built it, a store-forwarding stall that was a quarter of an event's
+/// cost).
+#[derive(Debug)]
 pub(crate) struct Records {
-    inline: ArrayVec<Event, 100>,
+    inline: [Event; RECORDS_INLINE],
+    len: usize,
     spilled: Vec<Event>,
 }
 
 impl Records {
     /// Records starting with `first` (its timestamp is set when it is written).
+    #[inline(always)]
     pub(crate) fn new(first: Event) -> Self {
-        let mut records = Self::default();
-        records.inline.push(first);
-        records
-    }
-
-    pub(crate) fn push(&mut self, record: Event) {
-        if let Err(full) = self.inline.try_push(record) {
-            self.spilled.push(full.element());
+        let mut inline = [Event::default(); RECORDS_INLINE];
+        inline[0] = first;
+        Self {
+            inline,
+            len: 1,
+            spilled: Vec::new(),
         }
     }
 
+    #[inline(always)]
+    pub(crate) fn push(&mut self, record: Event) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => {
+                *slot = record;
+                self.len += 1;
+            }
+            None => self.spill(record),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn spill(&mut self, record: Event) {
+        self.spilled.push(record);
+    }
+
+    #[inline]
     pub(crate) fn extend(&mut self, records: &[Event]) {
-        for record in records {
-            self.push(*record);
+        match self.inline.get_mut(self.len..self.len + records.len()) {
+            Some(slots) => {
+                // The common case: one copy.
+                slots.copy_from_slice(records);
+                self.len += records.len();
+            }
+            None => records.iter().for_each(|record| self.push(*record)),
         }
     }
 
     /// The first record (the event itself).
+    #[inline(always)]
     pub(crate) fn first_mut(&mut self) -> &mut Event {
         &mut self.inline[0]
     }
 
     /// The records in lane order: up to two slices, written one after the other.
+    #[inline]
     pub(crate) fn parts(&self) -> [&[Event]; 2] {
-        [&self.inline, &self.spilled]
+        [&self.inline[..self.len], &self.spilled]
     }
 }
 
 impl ArgSink for Records {
-    fn field(&mut self, _index: usize, records: &[Event]) {
-        self.extend(records);
+    #[inline]
+    fn push(&mut self, _index: usize, record: Event) {
+        self.push(record);
+    }
+
+    #[inline(always)]
+    fn push_arg(&mut self, _index: usize, key: u32, ty: ArgType, bits: u64) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => {
+                // Field by field into the slot: a record built on the stack and then
+                // copied was read back with wider loads than its stores (a stall).
+                slot.ticks = 0;
+                slot.name = key;
+                slot.category = 0;
+                slot.argument = bits;
+                slot.kind = EventKind::Arg as u32;
+                slot.depth = ty as u32;
+                self.len += 1;
+            }
+            None => self.spill(Event::arg(key, ty, bits)),
+        }
     }
 }
 
+/// Argument records kept inline by a span (beyond, on the heap).
+const SPAN_INLINE: usize = 4;
+
 /// A span's fields as records, kept in its extensions from its creation: each field's
-/// latest value (a `record` replaces the earlier one), written after every enter.
+/// latest value (a `record` replaces the earlier one), written after every enter; and
+/// the span's name and category ids, so that an enter needs no callsite lookup.
+/// Small (a few fields inline): its box is the one allocation it costs.
 #[derive(Debug, Default)]
 pub(crate) struct SpanArgs {
-    fields: Vec<(usize, FieldRecords)>,
+    pub(crate) name: u32,
+    pub(crate) category: u32,
+    records: ArrayVec<Event, SPAN_INLINE>,
+    /// The field index of each record of `records`.
+    fields: ArrayVec<u16, SPAN_INLINE>,
+    spilled: Vec<(u16, Event)>,
 }
 
 impl SpanArgs {
-    /// Appends the records of every field, in the order they were first recorded.
-    pub(crate) fn write_to(&self, records: &mut Records) {
-        for (_, field) in &self.fields {
-            records.extend(field);
+    /// No fields yet, for a span of these name and category ids.
+    pub(crate) fn new(name: u32, category: u32) -> Self {
+        Self {
+            name,
+            category,
+            records: ArrayVec::new(),
+            fields: ArrayVec::new(),
+            spilled: Vec::new(),
         }
     }
 
-    /// Takes `newer`'s values, replacing fields recorded before.
-    pub(crate) fn update(&mut self, newer: Self) {
-        for (index, records) in newer.fields {
-            self.field(index, &records);
+    /// Appends every field's records, in the order they were recorded.
+    pub(crate) fn write_to(&self, records: &mut Records) {
+        records.extend(&self.records);
+        for (_, record) in &self.spilled {
+            records.push(*record);
         }
+    }
+
+    /// Takes `newer`'s values: a field recorded before is replaced where it was, a new
+    /// one appended. (The rare path of `span.record`.)
+    pub(crate) fn update(&mut self, newer: &Self) {
+        let fresh: Vec<(u16, Event)> = newer.tagged().collect();
+        let of = |index: u16| {
+            fresh
+                .iter()
+                .copied()
+                .filter(move |(field, _)| *field == index)
+        };
+        let mut merged = Vec::new();
+        let mut placed = Vec::new();
+        for (index, record) in self.tagged() {
+            if of(index).next().is_none() {
+                merged.push((index, record));
+            } else if !placed.contains(&index) {
+                merged.extend(of(index));
+                placed.push(index);
+            }
+        }
+        merged.extend(fresh.iter().filter(|(field, _)| !placed.contains(field)));
+        *self = Self::new(self.name, self.category);
+        for (index, record) in merged {
+            self.push(usize::from(index), record);
+        }
+    }
+
+    fn tagged(&self) -> impl Iterator<Item = (u16, Event)> + '_ {
+        self.fields
+            .iter()
+            .copied()
+            .zip(self.records.iter().copied())
+            .chain(self.spilled.iter().copied())
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        self.records.is_empty()
     }
 }
 
 impl ArgSink for SpanArgs {
-    fn field(&mut self, index: usize, records: &[Event]) {
-        let records = records.iter().copied().collect();
-        match self.fields.iter_mut().find(|(known, _)| *known == index) {
-            Some((_, known)) => *known = records,
-            None => self.fields.push((index, records)),
+    #[inline]
+    fn push(&mut self, index: usize, record: Event) {
+        // Callsites have at most a few dozen fields; an index past u16 is no field.
+        let index = u16::try_from(index).unwrap_or(u16::MAX);
+        if self.spilled.is_empty() && !self.records.is_full() {
+            self.records.push(record);
+            self.fields.push(index);
+        } else {
+            self.spilled.push((index, record));
         }
     }
 }
@@ -198,19 +307,19 @@ impl<'a, S: ArgSink> Visitor<'a, S> {
         }
     }
 
+    #[inline]
     fn typed(&mut self, field: &Field, ty: ArgType, bits: u64) {
-        let key = self.ids.key(field.index());
-        self.sink.field(field.index(), &[Event::arg(key, ty, bits)]);
+        let index = field.index();
+        self.sink.push_arg(index, self.ids.key(index), ty, bits);
     }
 
     /// A string value (whole when it fits, else cut and flagged), or the event's name.
     fn string(&mut self, field: &Field, text: &mut Bounded) {
         let index = field.index();
         let key = self.ids.key(index);
-        let mut records = FieldRecords::new();
         let truncated = text.truncated();
         let total = text.total;
-        let id = ids::intern(text.as_str());
+        let id = self.ids.value_id(index, text.as_str());
         if let Some(message) = self.message.as_deref_mut()
             && field.name() == MESSAGE
         {
@@ -219,26 +328,28 @@ impl<'a, S: ArgSink> Visitor<'a, S> {
                 Ok(id) => *message = Some(id),
                 Err(_) => {
                     self.stats.names_unavailable.bump();
-                    records.push(Event::arg(UNNAMED.id().get(), ArgType::Name, key.into()));
+                    let unnamed = Event::arg(UNNAMED.id().get(), ArgType::Name, key.into());
+                    self.sink.push(index, unnamed);
                 }
             }
         } else {
             match id {
-                Ok(id) => records.push(Event::arg(key, ArgType::Name, id.into())),
+                Ok(id) => self
+                    .sink
+                    .push(index, Event::arg(key, ArgType::Name, id.into())),
                 Err(_) => {
                     self.stats.names_unavailable.bump();
-                    records.push(Event::arg(key, ArgType::Name, 0));
-                    records.push(Event::arg(UNNAMED.id().get(), ArgType::Name, key.into()));
+                    self.sink.push(index, Event::arg(key, ArgType::Name, 0));
+                    let unnamed = Event::arg(UNNAMED.id().get(), ArgType::Name, key.into());
+                    self.sink.push(index, unnamed);
                 }
             }
         }
         if truncated {
             self.stats.strings_truncated.bump();
             let flag = self.ids.truncated_key(index, self.stats);
-            records.push(Event::arg(flag, ArgType::U64, total as u64));
-        }
-        if !records.is_empty() {
-            self.sink.field(index, &records);
+            self.sink
+                .push(index, Event::arg(flag, ArgType::U64, total as u64));
         }
     }
 }
@@ -309,21 +420,32 @@ mod tests {
         text.write_str("b").unwrap(); // fits the byte left, but must not follow a gap
         assert!(text.truncated());
         assert_eq!(text.total, MAX_STRING_LEN - 1 + 5);
-        assert_eq!(text.as_str(), format!("{}…", "a".repeat(MAX_STRING_LEN - 1)));
+        assert_eq!(
+            text.as_str(),
+            format!("{}…", "a".repeat(MAX_STRING_LEN - 1))
+        );
     }
 
     #[test]
-    fn span_args__a_field_recorded_again__then_replaced_in_place() {
+    fn span_args__a_field_recorded_again__then_replaced_where_it_was() {
         let mut args = SpanArgs::default();
-        args.field(1, &[Event::arg(7, ArgType::U64, 1)]);
-        args.field(0, &[Event::arg(8, ArgType::U64, 2)]);
-        args.field(1, &[Event::arg(7, ArgType::U64, 3)]);
+        args.push(1, Event::arg(7, ArgType::U64, 1));
+        args.push(0, Event::arg(8, ArgType::U64, 2));
+        args.push(0, Event::arg(9, ArgType::U64, 3)); // a flag of field 0
+        for index in 2..6 {
+            args.push(index, Event::arg(10, ArgType::U64, 10 + index as u64));
+        }
+        let mut newer = SpanArgs::default();
+        newer.push(0, Event::arg(8, ArgType::U64, 20)); // no flag this time
+        newer.push(5, Event::arg(10, ArgType::U64, 50)); // spilled before, replaced too
+        newer.push(9, Event::arg(11, ArgType::U64, 90)); // new: appended
+        args.update(&newer);
         let mut records = Records::new(Event::default());
         args.write_to(&mut records);
         let [inline, spilled] = records.parts();
         assert!(spilled.is_empty());
         let values: Vec<_> = inline[1..].iter().map(|arg| arg.argument).collect();
-        assert_eq!(values, [3, 2]);
+        assert_eq!(values, [1, 20, 12, 13, 14, 50, 90]);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! Name ids without the name table's lock on the hot path: a per-thread cache of each
-//! `tracing` callsite's ids (its name, its target, its field keys), and a per-thread
-//! direct-mapped cache of interned string values.
+//! `tracing` callsite's ids (its name, its target, its field keys, and each field's last
+//! string value), and a per-thread direct-mapped cache of interned string values.
 //!
 //! Names are process-wide facts (`ada::names`), so both caches are shared by every
 //! layer of the process; each thread fills its own, without any atomic: a callsite
-//! costs one hash lookup after its first use on a thread, a string value seen recently
+//! costs one hash lookup after its first use on a thread, a field repeating its last
+//! string value (an event's constant message) one compare, another string seen recently
 //! one hash and one compare. A miss interns (`ada::names::intern`, a short lock).
 
 use crate::stats::Stats;
@@ -40,14 +41,17 @@ pub(crate) fn intern_markers(stats: &Stats) {
     }
 }
 
-/// One field of a callsite: its key's id and, made on the first truncation, the id of
-/// `<key>.truncated`.
+/// One field of a callsite: its key's id, made on the first truncation the id of
+/// `<key>.truncated`, and the last string value this thread recorded for it.
 #[derive(Debug)]
 struct FieldIds {
     name: &'static str,
     key: u32,
     /// 0 until a value of this field is first truncated.
     truncated: Cell<u32>,
+    /// The last string value and its id: a field that repeats its value (an event's
+    /// constant message) costs a compare.
+    last: RefCell<Option<(Box<str>, u32)>>,
 }
 
 /// A `tracing` callsite's ids: its name, its target (the records' category) and its
@@ -81,6 +85,7 @@ impl CallsiteIds {
                 name: field.name(),
                 key: id(field.name()),
                 truncated: Cell::new(0),
+                last: RefCell::new(None),
             })
             .collect();
         (
@@ -96,6 +101,28 @@ impl CallsiteIds {
     /// The key id of the field numbered `index` (0 for an index the callsite lacks).
     pub(crate) fn key(&self, index: usize) -> u32 {
         self.fields.get(index).map_or(0, |field| field.key)
+    }
+
+    /// The id of `value`, a string value of field `index`: its last value's when it
+    /// repeats, else through [`intern`].
+    ///
+    /// # Errors
+    /// As [`intern`].
+    pub(crate) fn value_id(&self, index: usize, value: &str) -> Result<u32, NameError> {
+        let Some(field) = self.fields.get(index) else {
+            return intern(value);
+        };
+        if let Ok(last) = field.last.try_borrow()
+            && let Some((text, id)) = last.as_ref()
+            && **text == *value
+        {
+            return Ok(*id);
+        }
+        let id = intern(value)?;
+        if let Ok(mut last) = field.last.try_borrow_mut() {
+            *last = Some((value.into(), id));
+        }
+        Ok(id)
     }
 
     /// The key of the record that flags a truncated value of field `index`:
@@ -130,11 +157,15 @@ impl Hasher for FastHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0_u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut array = [0_u8; 8];
+            array.copy_from_slice(word);
+            self.write_u64(u64::from_le_bytes(array));
         }
+        let mut tail = [0_u8; 8];
+        tail[..words.remainder().len()].copy_from_slice(words.remainder());
+        self.write_u64(u64::from_le_bytes(tail) ^ bytes.len() as u64);
     }
 
     fn write_u64(&mut self, word: u64) {

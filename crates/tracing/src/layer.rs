@@ -84,9 +84,8 @@ impl AdaLayer {
 
     /// An instant named like a span (`name`, `category`), with `ada.exit` = `why`.
     fn exit_marker(&self, name: u32, category: u32, why: u32) {
-        let mut records = Records::new(
-            Event::now(EventKind::Instant, name, 0).with_category(category),
-        );
+        let mut records =
+            Records::new(Event::now(EventKind::Instant, name, 0).with_category(category));
         records.push(Event::arg(EXIT.id().get(), ArgType::Name, why.into()));
         self.write(&records);
     }
@@ -94,8 +93,21 @@ impl AdaLayer {
     fn leave(&self, entry: &Entry) {
         if entry.written {
             let leave = Event::now(EventKind::Leave, entry.name, 0).with_category(entry.category);
-            self.write(&Records::new(leave));
+            self.write_one(leave);
         }
+    }
+
+    /// Writes one record on this thread's index lane; whether it was.
+    fn write_one(&self, record: Event) -> bool {
+        if self.registry.is_shutting_down() {
+            self.stats.writes_refused.bump();
+            return false;
+        }
+        let written = self.registry.index_local(record).is_ok();
+        if !written {
+            self.stats.writes_refused.bump();
+        }
+        written
     }
 }
 
@@ -117,7 +129,7 @@ where
             return; // nothing to keep: an enter finds its names through the metadata
         }
         let ids = ids::callsite(attrs.metadata(), &self.stats);
-        let mut args = SpanArgs::default();
+        let mut args = SpanArgs::new(ids.name, ids.category);
         attrs.record(&mut Visitor::span(&ids, &self.stats, &mut args));
         if args.is_empty() {
             return;
@@ -132,7 +144,7 @@ where
             return;
         };
         let ids = ids::callsite(span.metadata(), &self.stats);
-        let mut newer = SpanArgs::default();
+        let mut newer = SpanArgs::new(ids.name, ids.category);
         values.record(&mut Visitor::span(&ids, &self.stats, &mut newer));
         if newer.is_empty() {
             return;
@@ -148,7 +160,7 @@ where
         }
         let mut extensions = span.extensions_mut();
         match extensions.get_mut::<SpanArgs>() {
-            Some(args) => args.update(newer),
+            Some(args) => args.update(&newer),
             None => extensions.insert(newer),
         }
     }
@@ -173,28 +185,41 @@ where
             return;
         };
         let metadata = span.metadata();
-        let ids = ids::callsite(metadata, &self.stats);
         let mut records = Records::new(Event::default());
-        if !metadata.fields().is_empty()
-            && let Some(args) = span.extensions().get::<SpanArgs>()
-        {
-            args.write_to(&mut records);
-        }
+        // A span with fields has its names in its extensions; one without, in the
+        // callsite cache.
+        let names = if metadata.fields().is_empty() {
+            None
+        } else {
+            span.extensions().get::<SpanArgs>().map(|args| {
+                args.write_to(&mut records);
+                (args.name, args.category)
+            })
+        };
+        let (name, category) = names.unwrap_or_else(|| {
+            let ids = ids::callsite(metadata, &self.stats);
+            (ids.name, ids.category)
+        });
         let entry = Entry {
             layer: self.id,
             span: id.into_u64(),
-            name: ids.name,
-            category: ids.category,
+            name,
+            category,
             written: false,
         };
         stack::enter(entry, || {
-            *records.first_mut() =
-                Event::now(EventKind::Enter, ids.name, 0).with_category(ids.category);
+            *records.first_mut() = Event::now(EventKind::Enter, name, 0).with_category(category);
             self.write(&records)
         });
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        if let Some((name, category, written)) = stack::pop_top(self.id, id.into_u64()) {
+            if written {
+                self.write_one(Event::now(EventKind::Leave, name, 0).with_category(category));
+            }
+            return;
+        }
         match stack::exit(self.id, id.into_u64()) {
             Exit::Entered { entry, above } => {
                 for early in &above {

@@ -53,6 +53,27 @@ pub(crate) fn enter(entry: Entry, write: impl FnOnce() -> bool) -> bool {
         .unwrap_or(false)
 }
 
+/// The common case of an exit: when `span`, entered through `layer`, is this thread's
+/// innermost entry, removes it and returns its name id, category id and whether its
+/// Enter was written (small values, returned in registers); else `None` and nothing
+/// changes ([`exit`] then).
+#[inline]
+pub(crate) fn pop_top(layer: u64, span: u64) -> Option<(u32, u32, bool)> {
+    STACK
+        .try_with(|stack| {
+            let mut stack = stack.try_borrow_mut().ok()?;
+            let top = stack.last()?;
+            if top.layer != layer || top.span != span {
+                return None;
+            }
+            let found = (top.name, top.category, top.written);
+            stack.pop();
+            Some(found)
+        })
+        .ok()
+        .flatten()
+}
+
 /// Removes the innermost entry of `span` entered through `layer`, and the same layer's
 /// entries above it.
 pub(crate) fn exit(layer: u64, span: u64) -> Exit {
@@ -116,6 +137,9 @@ mod tests {
     fn exit__innermost__then_only_it_is_removed() {
         assert!(enter(entry(1, 10), || true));
         assert!(enter(entry(1, 11), || true));
+        assert!(enter(entry(1, 12), || true));
+        assert_eq!(pop_top(1, 11), None, "not the innermost");
+        assert_eq!(pop_top(1, 12), Some((0, 0, true)));
         assert_eq!(
             exit(1, 11),
             Exit::Entered {

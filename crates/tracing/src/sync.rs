@@ -33,3 +33,26 @@ pub(crate) fn next_layer_id() -> u64 {
     // Relaxed: only uniqueness matters, which the read-modify-write gives in any order.
     NEXT_LAYER.fetch_add(1, Ordering::Relaxed)
 }
+
+#[cfg(test)]
+#[allow(non_snake_case)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter__bumped_from_several_threads__then_exact_once_joined() {
+        let counter = Counter::default();
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| (0..50).for_each(|_| counter.bump()));
+            }
+        });
+        assert_eq!(counter.get(), 150);
+    }
+
+    #[test]
+    fn next_layer_id__many_calls__then_all_distinct() {
+        let ids: std::collections::BTreeSet<_> = (0..100).map(|_| next_layer_id()).collect();
+        assert_eq!(ids.len(), 100);
+    }
+}

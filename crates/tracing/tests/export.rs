@@ -13,8 +13,7 @@ use support::Traced;
 use tracing::{info, info_span};
 
 #[test]
-fn export__layer_capture_with_a_migrated_span__then_chrome_json_names_args_and_balanced_threads()
-{
+fn export__layer_capture_with_a_migrated_span__then_chrome_json_names_args_and_balanced_threads() {
     let traced = Traced::new();
     std::thread::scope(|s| {
         let dispatch = &traced.dispatch;
@@ -47,7 +46,12 @@ fn export__layer_capture_with_a_migrated_span__then_chrome_json_names_args_and_b
     let path = traced.path.clone();
     let (_, _, _, _dir) = traced.finish_keeping_file();
     let mut out = Vec::new();
-    let summary = export(CaptureReader::open(&path).unwrap(), Format::Chrome, &mut out).unwrap();
+    let summary = export(
+        CaptureReader::open(&path).unwrap(),
+        Format::Chrome,
+        &mut out,
+    )
+    .unwrap();
     assert_eq!(summary.unmatched_leaves, 0, "{summary:?}");
     assert_eq!(summary.mismatched_leaves, 0, "{summary:?}");
     assert_eq!(summary.args_unattached, 0, "{summary:?}");
@@ -56,12 +60,19 @@ fn export__layer_capture_with_a_migrated_span__then_chrome_json_names_args_and_b
     let thread_of: HashMap<u64, &str> = events
         .iter()
         .filter(|e| e["ph"] == "M" && e["name"] == "thread_name")
-        .map(|e| (e["tid"].as_u64().unwrap(), e["args"]["name"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["tid"].as_u64().unwrap(),
+                e["args"]["name"].as_str().unwrap(),
+            )
+        })
         .collect();
     let on = |thread: &str| -> Vec<&Value> {
         events
             .iter()
-            .filter(|e| e["ph"] != "M" && thread_of.get(&e["tid"].as_u64().unwrap_or(0)) == Some(&thread))
+            .filter(|e| {
+                e["ph"] != "M" && thread_of.get(&e["tid"].as_u64().unwrap_or(0)) == Some(&thread)
+            })
             .collect()
     };
     let enters = on("enters");

@@ -123,7 +123,10 @@ fn layer__events_inside_a_span__then_instants_named_by_message_between_enter_and
         ],
         "the message is the name, not an argument"
     );
-    assert_eq!(track.records[2].args, [("done".to_owned(), Value::Bool(true))]);
+    assert_eq!(
+        track.records[2].args,
+        [("done".to_owned(), Value::Bool(true))]
+    );
 }
 
 #[test]
@@ -159,7 +162,7 @@ fn layer__many_threads__then_each_thread_has_its_own_balanced_track_and_all_is_c
                     tracing::dispatcher::with_default(dispatch, || {
                         for n in 0..SPANS {
                             let _span = info_span!("item", n, worker).entered();
-                            if n % 100 == 0 {
+                            if n.is_multiple_of(100) {
                                 info!(n, "checkpoint");
                             }
                         }
@@ -229,7 +232,13 @@ fn layer__strings_over_the_bound__then_truncated_with_an_ellipsis_and_flagged_wi
     let items: Vec<u64> = (0..100).collect();
     let traced = Traced::new();
     traced.run(|| {
-        info!(long = long.as_str(), fits = fits.as_str(), wide, ?items, "values");
+        info!(
+            long = long.as_str(),
+            fits = fits.as_str(),
+            wide,
+            ?items,
+            "values"
+        );
         info!("{}", "m".repeat(100));
     });
     let thread = this_thread();
@@ -239,7 +248,10 @@ fn layer__strings_over_the_bound__then_truncated_with_an_ellipsis_and_flagged_wi
     let values = &track.records[0];
     assert_eq!(
         values.arg("long"),
-        Some(&Value::Str(Some(format!("{}…", "x".repeat(MAX_STRING_LEN)))))
+        Some(&Value::Str(Some(format!(
+            "{}…",
+            "x".repeat(MAX_STRING_LEN)
+        ))))
     );
     assert_eq!(
         values.arg("long.truncated"),
@@ -280,8 +292,7 @@ fn layer__strings_over_the_bound__then_truncated_with_an_ellipsis_and_flagged_wi
 }
 
 #[test]
-fn layer__a_span_exited_on_another_thread__then_both_lanes_stay_balanced_and_the_exit_is_marked()
-{
+fn layer__a_span_exited_on_another_thread__then_both_lanes_stay_balanced_and_the_exit_is_marked() {
     let traced = Traced::new();
     let span = std::thread::scope(|s| {
         let dispatch = &traced.dispatch;

@@ -35,7 +35,11 @@ fn layer__name_table_full__then_new_strings_are_unnamed_flagged_and_counted() {
     let thread = std::thread::current().name().unwrap().to_owned();
     let (_, stats, capture) = traced.finish();
     let track = capture.thread(&thread);
-    let shapes: Vec<_> = track.records.iter().map(|r| (r.kind, r.name.as_str())).collect();
+    let shapes: Vec<_> = track
+        .records
+        .iter()
+        .map(|r| (r.kind, r.name.as_str()))
+        .collect();
     // The last event's message could not be interned, nor its callsite's name (a
     // callsite new to the table too): unnamed.
     assert_eq!(

@@ -59,11 +59,7 @@ impl Track {
         for rec in &self.records {
             match rec.kind {
                 EventKind::Enter => open.push(rec.name.as_str()),
-                EventKind::Leave => {
-                    if open.pop() != Some(rec.name.as_str()) {
-                        return false;
-                    }
-                }
+                EventKind::Leave if open.pop() != Some(rec.name.as_str()) => return false,
                 _ => {}
             }
         }
@@ -81,6 +77,9 @@ pub(crate) struct Capture {
     pub(crate) tracks: BTreeMap<(u32, u32), Track>,
     /// Index records in the file, argument records included.
     pub(crate) records: u64,
+    /// Argument records not right after an Enter or Instant (possible only where
+    /// records were dropped).
+    pub(crate) orphan_args: u64,
 }
 
 impl Capture {
@@ -126,15 +125,16 @@ pub(crate) fn read(path: &Path) -> Capture {
                     ArgType::I64 => Value::I64(event.argument.cast_signed()),
                     ArgType::F64 => Value::F64(f64::from_bits(event.argument)),
                     ArgType::Bool => Value::Bool(event.argument != 0),
-                    ArgType::Name => Value::Str(names.get(event.argument as u32).map(str::to_owned)),
+                    ArgType::Name => {
+                        Value::Str(names.get(event.argument as u32).map(str::to_owned))
+                    }
                 };
-                let owner = track.records.last_mut().expect("an argument follows its event");
-                assert!(
-                    matches!(owner.kind, EventKind::Enter | EventKind::Instant),
-                    "an argument after a {:?}",
-                    owner.kind
-                );
-                owner.args.push((name(event.name), value));
+                match track.records.last_mut() {
+                    Some(owner) if matches!(owner.kind, EventKind::Enter | EventKind::Instant) => {
+                        owner.args.push((name(event.name), value));
+                    }
+                    _ => capture.orphan_args += 1,
+                }
             } else {
                 track.records.push(Rec {
                     kind,
@@ -190,12 +190,20 @@ impl Traced {
     /// As [`finish`](Self::finish), and the folder that holds the capture file.
     pub(crate) fn finish_keeping_file(
         self,
-    ) -> (DrainReport, ada_tracing::LayerStats, Capture, tempfile::TempDir) {
+    ) -> (
+        DrainReport,
+        ada_tracing::LayerStats,
+        Capture,
+        tempfile::TempDir,
+    ) {
         drop(self.dispatch);
         let (report, stats) = self.guard.finish_with_stats().unwrap();
         assert_conserved(&report);
         let capture = read(&self.path);
         assert_eq!(capture.records, report.totals.events_delivered);
+        if report.totals.dropped.total() == 0 {
+            assert_eq!(capture.orphan_args, 0, "every argument follows its event");
+        }
         (report, stats, capture, self.dir)
     }
 }
