@@ -560,6 +560,16 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Whether a failed `cargo test` run failed in the model, not before it: a test
+/// reported as failed, or the test binary ran and panicked its way to an abort (loom
+/// reports a deadlock by panicking; a panic while unwinding the model's threads then
+/// aborts the process before the harness prints its result). A mutant that does not
+/// compile is not caught.
+fn model_failed(stdout: &str, stderr: &str) -> bool {
+    stdout.contains("test result: FAILED")
+        || (stderr.contains("Running unittests") && stderr.contains("panicked at"))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(non_snake_case)]
@@ -681,14 +691,4 @@ mod tests {
             assert!(mutant.model.starts_with("loom__"), "{}", mutant.id);
         }
     }
-}
-
-/// Whether a failed `cargo test` run failed in the model, not before it: a test
-/// reported as failed, or the test binary ran and panicked its way to an abort (loom
-/// reports a deadlock by panicking; a panic while unwinding the model's threads then
-/// aborts the process before the harness prints its result). A mutant that does not
-/// compile is not caught.
-fn model_failed(stdout: &str, stderr: &str) -> bool {
-    stdout.contains("test result: FAILED")
-        || (stderr.contains("Running unittests") && stderr.contains("panicked at"))
 }

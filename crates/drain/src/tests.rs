@@ -852,7 +852,11 @@ fn sink__fails_an_in_place_collection__then_records_lost_to_the_sink_and_counted
 
 #[test]
 fn ladder__ring_within_spin_for__then_spins() {
-    let config = DrainConfig::default();
+    // The logic, not the default: a ladder that spins for 200 µs.
+    let config = DrainConfig {
+        spin_for: Duration::from_micros(200),
+        ..DrainConfig::default()
+    };
     let start = Instant::now();
     let mut ladder = crate::control::Ladder::new(start, &config);
     ladder.worked(start + Duration::from_micros(10), 1);
@@ -862,7 +866,11 @@ fn ladder__ring_within_spin_for__then_spins() {
 
 #[test]
 fn ladder__burst_then_pause__then_naps_no_longer_than_nap_until_park_after() {
-    let config = DrainConfig::default();
+    // The logic, not the default: a ladder that spins for 200 µs.
+    let config = DrainConfig {
+        spin_for: Duration::from_micros(200),
+        ..DrainConfig::default()
+    };
     let start = Instant::now();
     let mut ladder = crate::control::Ladder::new(start, &config);
     for n in 1..=8 {
@@ -891,7 +899,11 @@ fn ladder__burst_then_pause__then_naps_no_longer_than_nap_until_park_after() {
 
 #[test]
 fn ladder__rings_come_slowly__then_parks_at_once() {
-    let config = DrainConfig::default();
+    // The logic, not the default: a ladder that spins for 200 µs.
+    let config = DrainConfig {
+        spin_for: Duration::from_micros(200),
+        ..DrainConfig::default()
+    };
     let start = Instant::now();
     let mut ladder = crate::control::Ladder::new(start, &config);
     for n in 1..=crate::control::GAPS as u32 {
