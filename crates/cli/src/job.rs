@@ -14,7 +14,7 @@
 use crate::error::{Failure, ProducerError};
 use crate::lanes::{Explained, MemoryPerThread, print_explanations};
 use crate::out::outln;
-use crate::stress::{listed, seconds_up_to};
+use crate::stress::{listed, print_summary, seconds_up_to};
 use ada::metrics::LaneSnapshot;
 use ada::{Detail, DrainReport, Event, EventKind, FileSink, NullSink, ThreadHandle, Tracer};
 use serde::Serialize;
@@ -266,21 +266,7 @@ fn batches_for(seconds: f64) -> u64 {
 
 /// CPU time the calling thread has used (zero where the clock cannot be read).
 fn thread_cpu() -> Duration {
-    let mut time = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `clock_gettime` writes only the `timespec` we own and pass by a valid
-    // pointer; `CLOCK_THREAD_CPUTIME_ID` is a valid clock id (an unknown one would be an
-    // error status, not undefined behaviour).
-    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut time) };
-    if status != 0 {
-        return Duration::ZERO;
-    }
-    Duration::new(
-        u64::try_from(time.tv_sec).unwrap_or(0),
-        u32::try_from(time.tv_nsec).unwrap_or(0),
-    )
+    ada::clock::thread_cpu_time().unwrap_or_default()
 }
 
 /// What one run of the workers measured.
@@ -559,19 +545,7 @@ pub(crate) fn run(args: &JobArgs) -> Result<(), Failure> {
         capture,
         work_digest: format!("{:#018x}", digests[0]),
     };
-    if args.json {
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&summary).unwrap_or_default()
-        );
-    } else {
-        print_human(&summary);
-    }
-    if summary.conserved {
-        Ok(())
-    } else {
-        Err(Failure::NotConserved)
-    }
+    print_summary(&summary, args.json, summary.conserved, print_human)
 }
 
 fn print_human(summary: &JobSummary<'_>) {

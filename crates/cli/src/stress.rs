@@ -275,15 +275,26 @@ pub(crate) fn run(args: &StressArgs, sink: &SinkChoice) -> Result<(), Failure> {
     let explanations = report.loss_explanations();
     let mut summary = summarise(&report, threads, elapsed, args, sink, memory);
     summary.loss_explanations = Explained::all(None, &explanations);
-    if args.json {
+    print_summary(&summary, args.json, summary.conserved, print_human)
+}
+
+/// Prints a command's summary, as JSON or with `human`, and fails when it did not
+/// conserve (the main job and `ada stress` end alike).
+pub(crate) fn print_summary<T: serde::Serialize>(
+    summary: &T,
+    json: bool,
+    conserved: bool,
+    human: impl FnOnce(&T),
+) -> Result<(), Failure> {
+    if json {
         outln!(
             "{}",
-            serde_json::to_string_pretty(&summary).unwrap_or_default()
+            serde_json::to_string_pretty(summary).unwrap_or_default()
         );
     } else {
-        print_human(&summary);
+        human(summary);
     }
-    if summary.conserved {
+    if conserved {
         Ok(())
     } else {
         Err(Failure::NotConserved)

@@ -29,10 +29,14 @@ extern crate std;
 #[cfg(feature = "std")]
 mod calibration;
 #[cfg(feature = "std")]
+mod cpu;
+#[cfg(feature = "std")]
 mod detect;
 
 #[cfg(feature = "std")]
 pub use calibration::Calibration;
+#[cfg(feature = "std")]
+pub use cpu::thread_cpu_time;
 
 /// Where [`now`]'s ticks come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -131,7 +131,8 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     report.pinned_cpu = config.pin_to_cpu;
     // Read before `finish`, so the sink is given the report that `stop` returns (the
     // sink's last two calls are not counted).
-    report.drain_cpu_ns = thread_cpu_ns();
+    report.drain_cpu_ns = ada_clock::thread_cpu_time()
+        .map_or(0, |cpu| u64::try_from(cpu.as_nanos()).unwrap_or(u64::MAX));
     // The sink's last call: the final report, after the flush (a file's trailer).
     match catch_unwind(AssertUnwindSafe(|| sink.finish(&report))) {
         Ok(Ok(())) => {}
@@ -147,31 +148,6 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     }
     shared.live.publish(&report.drain);
     report
-}
-
-/// CPU time the calling thread has used, ns (0 where the platform has no thread clock).
-fn thread_cpu_ns() -> u64 {
-    #[cfg(all(unix, not(miri)))]
-    {
-        let mut time = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `clock_gettime` writes only the `timespec` we own and pass by valid
-        // pointer; `CLOCK_THREAD_CPUTIME_ID` is a clock every supported unix has.
-        let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut time) };
-        if status != 0 {
-            return 0;
-        }
-        u64::try_from(time.tv_sec)
-            .unwrap_or(0)
-            .saturating_mul(1_000_000_000)
-            .saturating_add(u64::try_from(time.tv_nsec).unwrap_or(0))
-    }
-    #[cfg(not(all(unix, not(miri))))]
-    {
-        0
-    }
 }
 
 /// What a report says of a sink that panicked in `call`, with the panic's message when
