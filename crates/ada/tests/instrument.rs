@@ -102,7 +102,12 @@ fn span__early_return_question_mark_and_panic__then_every_span_left() {
             let unwound =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| panics(&tracer)));
             assert!(unwound.is_err());
-        });
+        })
+        // `join` waits for the thread's exit, which retires its thread-local handle; the
+        // scope alone may return before that (a shutdown racing a retirement: see the
+        // closing note of issue 12, an open bug this test does not exercise).
+        .join()
+        .unwrap();
     });
     let report = tracer.shutdown().unwrap();
     let threads = per_thread(&sink.index_deliveries());
