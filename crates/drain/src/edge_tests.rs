@@ -235,10 +235,17 @@ struct StoppingSink {
     stopped: mpsc::Sender<Result<DrainReport, DrainError>>,
     flushed: mpsc::Sender<Vec<u64>>,
     records: Vec<u64>,
+    /// Signalled once the producer has written everything and retired: the first
+    /// delivery waits for it, so that no record is written after the stop (what a
+    /// producer writes after the final passes is in flight, not lost, but not here).
+    producer_done: Option<mpsc::Receiver<()>>,
 }
 
 impl Sink<u64, u64> for StoppingSink {
     fn index(&mut self, delivery: &Delivery<'_, u64>) -> Result<(), SinkError> {
+        if let Some(done) = self.producer_done.take() {
+            let _ = done.recv_timeout(Duration::from_secs(10));
+        }
         if let Some(drain) = self.drain.get().and_then(Weak::upgrade) {
             let _ = self.stopped.send(drain.stop());
         }
@@ -262,11 +269,13 @@ fn drain__stop_called_on_the_drain_thread__then_typed_error_and_final_passes_sti
     let handle = Arc::new(OnceLock::new());
     let (stopped, stop_result) = mpsc::channel();
     let (flushed, flushed_records) = mpsc::channel();
+    let (done, producer_done) = mpsc::channel();
     let sink = StoppingSink {
         drain: Arc::clone(&handle),
         stopped,
         flushed,
         records: Vec::new(),
+        producer_done: Some(producer_done),
     };
     let mut drain = Drain::new(Arc::clone(&registry), sink, fast()).unwrap();
     drain.start().unwrap();
@@ -277,6 +286,7 @@ fn drain__stop_called_on_the_drain_thread__then_typed_error_and_final_passes_sti
         // Three full rings and a partial one: all fit in the lane, nothing is lost.
         (0..200).for_each(|n| handle.index(n));
     }
+    done.send(()).unwrap();
     let result = stop_result
         .recv_timeout(Duration::from_secs(10))
         .expect("the sink's first delivery called stop");
