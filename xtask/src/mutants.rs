@@ -170,6 +170,28 @@ const MUTANTS: &[Mutant] = &[
                   match self.head.compare_exchange_weak(",
     },
     Mutant {
+        id: "ring_pool.change_read_acquire",
+        package: "ada-ring-pool",
+        model: "loom__snapshot_vs_ring_change_and_close",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
+    },
+    Mutant {
+        id: "ring_pool.change_end_release",
+        package: "ada-ring-pool",
+        model: "loom__snapshot_vs_ring_change_and_close",
+        original: "Ordering::Release",
+        mutated: "Ordering::Relaxed",
+    },
+    Mutant {
+        id: "ring_pool.change_validate",
+        package: "ada-ring-pool",
+        model: "loom__snapshot_vs_ring_change_and_close",
+        // A snapshot that does not check the sequence after its reads.
+        original: "self.0.fetch_add(0, Ordering::Release) == before",
+        mutated: "true",
+    },
+    Mutant {
         id: "ring_pool.collect_kept_only",
         package: "ada-ring-pool",
         model: "loom__flight_recorder_collection_at_stop",
@@ -253,6 +275,15 @@ const MUTANTS: &[Mutant] = &[
         model: "loom__stop_vs_submit_vs_park",
         original: "0..FINAL_PASSES",
         mutated: "0..0",
+    },
+    Mutant {
+        id: "drain.cut_visits",
+        package: "ada-drain",
+        model: "loom__retirement_vs_final_passes_and_cut",
+        // One visit per slot at the cut: a ring submitted between the visit's two looks
+        // is reported in flight.
+        original: "0..CUT_VISITS",
+        mutated: "0..1",
     },
     Mutant {
         id: "names.len_release",

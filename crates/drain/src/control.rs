@@ -4,12 +4,17 @@
 
 use crate::sync::{self, AtomicU8, Ordering};
 use crate::{DrainConfig, DrainError, DrainState};
-use ada_thread_registry::{Registry, RegistryDrain};
+use ada_ring_pool::LaneSnapshot;
+use ada_thread_registry::{ActiveSlot, Registry, RegistryDrain};
 use std::time::{Duration, Instant};
 
 /// Most passes of the final drain: producers still writing would otherwise keep it
 /// going forever; what they write after the stop is theirs to keep (reported in flight).
 pub(crate) const FINAL_PASSES: u64 = 16;
+
+/// Most visits of one slot by the final cut: a thread that keeps writing would keep it
+/// visiting; what it commits after the last visit is in flight in the report.
+pub(crate) const CUT_VISITS: u32 = 4;
 
 /// What the loop did after a pass that moved nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +56,13 @@ pub(crate) trait Passes<I, D> {
     fn idled(&mut self, step: IdleStep);
     /// A pass of the final drain is about to run.
     fn final_pass(&mut self);
+    /// One visit of `slot` as a final pass makes it (take every submitted ring, collect
+    /// the partly filled one), without releasing it. Returns what it moved.
+    fn final_visit(&mut self, slot: &mut ActiveSlot<'_, '_, I, D>) -> Moved;
+    /// The final report's counters of `slot`'s thread (index, detail lane), read after
+    /// a visit: a thread retiring is released (its slot freed), one still registered is
+    /// reported live.
+    fn cut(&mut self, slot: ActiveSlot<'_, '_, I, D>, lanes: (LaneSnapshot, LaneSnapshot));
 }
 
 /// The idle ladder: where the loop stands after a pass, from when rings were last taken
@@ -123,8 +135,8 @@ impl Ladder {
 const MIN_NAP: Duration = Duration::from_micros(1);
 
 /// Polls until a stop is requested, idling after passes that moved nothing (the
-/// [`Ladder`]: spin, then nap, then park); then refuses new registrations and makes
-/// final passes until one moves nothing.
+/// [`Ladder`]: spin, then nap, then park); then refuses new registrations, makes final
+/// passes until one moves nothing, and makes the final report's cut ([`final_cut`]).
 ///
 /// No stop is missed by a parked drain: `Drain::stop` unparks the drain thread after
 /// its compare-and-swap, and a park that begins after that unpark returns at once (the
@@ -165,6 +177,38 @@ pub(crate) fn drive<I: Copy + Send + 'static, D: Copy + Send + 'static>(
             break;
         }
     }
+    final_cut(drain, passes);
+}
+
+/// The final report's cut: each occupied slot's counters, read right after a visit
+/// that took and collected everything its thread had committed.
+///
+/// The final passes alone do not make it: a thread can retire between the last of them
+/// and the report (a thread-local handle retires in its thread's TLS destructor, which
+/// `std::thread::scope` does not wait for), and its retirement submits the ring it was
+/// writing. A pass that looked for that ring after the submit queue was empty and in
+/// the active ring after the retirement found it in neither place, and the report
+/// counted its records written but in flight. So each slot is visited again until its
+/// counters, read after the visit, show nothing in flight (a retirement after the read
+/// adds nothing: its ring's records were collected). A thread still writing stops the
+/// visits after [`CUT_VISITS`]; what it wrote after the last is in flight.
+pub(crate) fn final_cut<I: Copy + Send + 'static, D: Copy + Send + 'static>(
+    drain: &mut RegistryDrain<'_, I, D>,
+    passes: &mut impl Passes<I, D>,
+) {
+    drain.for_each_slot(|mut slot| {
+        let mut lanes = (LaneSnapshot::default(), LaneSnapshot::default());
+        // mutant: drain.cut_visits
+        for _ in 0..CUT_VISITS {
+            passes.final_visit(&mut slot);
+            // A live flight recorder's unkept windows count as discarded now.
+            lanes = slot.final_snapshots();
+            if lanes.0.events_in_flight() == 0 && lanes.1.events_in_flight() == 0 {
+                break;
+            }
+        }
+        passes.cut(slot, lanes);
+    });
 }
 
 /// Moves the state from `Running` to `Stopping`: exactly one caller wins. The caller

@@ -9,7 +9,7 @@ use crate::metrics::{Histogram, LiveMetrics, fairness_index};
 use crate::report::{DrainReport, LaneGeometries, ThreadReport};
 use crate::sink::{Delivery, LaneKind, Origin, Sink, SinkError};
 use crate::{DrainConfig, DrainError, Shared, sync};
-use ada_ring_pool::LaneDrain;
+use ada_ring_pool::{LaneDrain, LaneSnapshot};
 use ada_thread_registry::{ActiveSlot, Registry, RegistryDrain};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::SyncSender;
@@ -199,6 +199,50 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Passes<I, D> for Poller
     fn final_pass(&mut self) {
         self.report.drain.final_passes += 1;
     }
+
+    fn final_visit(&mut self, slot: &mut ActiveSlot<'_, '_, I, D>) -> Moved {
+        self.visit(slot, Instant::now(), true, true)
+    }
+
+    fn cut(&mut self, slot: ActiveSlot<'_, '_, I, D>, lanes: (LaneSnapshot, LaneSnapshot)) {
+        let live = self.live_report(&slot, lanes);
+        // A retiring thread's lanes are closed: `release` reads the same counters. One
+        // that cannot be released yet (a ring left) is reported live, with its rings in
+        // flight.
+        if !(slot.is_retiring() && self.release(slot)) {
+            self.report.threads.push(live);
+        }
+    }
+}
+
+impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
+    /// The report of a thread still registered at the final cut, with its lanes'
+    /// final counters.
+    fn live_report(
+        &self,
+        slot: &ActiveSlot<'_, '_, I, D>,
+        lanes: (LaneSnapshot, LaneSnapshot),
+    ) -> ThreadReport {
+        let seen = &self.seen[slot.slot()];
+        // Seen for another generation: the final passes missed this registration.
+        let seen = if seen.generation == slot.generation() {
+            *seen
+        } else {
+            Seen::default()
+        };
+        ThreadReport {
+            slot: slot.slot(),
+            generation: slot.generation(),
+            thread_name: slot.identity().and_then(|i| i.thread_name.clone()),
+            retired: false,
+            rings_delivered: seen.rings,
+            last_seen_us_ago: seen.ago_us(),
+            longest_unvisited_us: micros(seen.longest_unvisited),
+            active_us: seen.active_us(Instant::now()),
+            index: lanes.0,
+            detail: lanes.1,
+        }
+    }
 }
 
 impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
@@ -213,13 +257,38 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
     ) -> (Moved, Instant) {
         let mut moved = Moved::default();
         drain.for_each_slot(|mut slot| {
-            // Retiring threads and the final drain take everything; otherwise at most
-            // one quantum per lane keeps the pass fair.
-            let quantum = if last || slot.is_retiring() {
-                usize::MAX
-            } else {
-                self.config.quantum
-            };
+            let visited = self.visit(&mut slot, started, sweep, last);
+            moved.taken += visited.taken;
+            moved.other += visited.other;
+            if slot.is_retiring() {
+                self.release(slot);
+            }
+        });
+        let end = Instant::now();
+        let elapsed = u64::try_from((end - started).as_nanos()).unwrap_or(u64::MAX);
+        self.histogram.record(elapsed);
+        self.report.drain.cycles += 1;
+        (moved, end)
+    }
+
+    /// One visit of `slot` by a pass that started at `started`: takes its lanes' rings
+    /// (at most a quantum each, unless the thread is retiring or the drain stopping),
+    /// collects quiet lanes in place (`sweep`; detail lanes only when `last`).
+    fn visit(
+        &mut self,
+        slot: &mut ActiveSlot<'_, '_, I, D>,
+        started: Instant,
+        sweep: bool,
+        last: bool,
+    ) -> Moved {
+        // Retiring threads and the final drain take everything; otherwise at most
+        // one quantum per lane keeps the pass fair.
+        let quantum = if last || slot.is_retiring() {
+            usize::MAX
+        } else {
+            self.config.quantum
+        };
+        {
             let (name, thread_id) = slot.identity().map_or((None, None), |identity| {
                 (identity.thread_name.clone(), Some(identity.thread_id))
             });
@@ -247,8 +316,6 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
                 // flight recorder's kept (marked) window, or a `SubmitAll` ring.
                 last,
             );
-            moved.taken += index.0 + detail.0;
-            moved.other += index.1 + detail.1;
             let delivered = index.0 + index.1 + detail.0 + detail.1;
             let entry = &mut self.seen[slot.slot()];
             if entry.generation != slot.generation() {
@@ -262,15 +329,11 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
                 entry.rings += delivered;
                 entry.last = Some(started);
             }
-            if slot.is_retiring() {
-                self.release(slot);
+            Moved {
+                taken: index.0 + detail.0,
+                other: index.1 + detail.1,
             }
-        });
-        let end = Instant::now();
-        let elapsed = u64::try_from((end - started).as_nanos()).unwrap_or(u64::MAX);
-        self.histogram.record(elapsed);
-        self.report.drain.cycles += 1;
-        (moved, end)
+        }
     }
 
     fn refresh_percentiles(&mut self) {
@@ -350,14 +413,18 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
         (delivered, 0)
     }
 
-    /// Frees a retired slot whose lanes are drained, keeping its final counters. Its
-    /// registration ends now as the drain saw it, and the time since this pass began
-    /// counts as unvisited too (a slow sink call in this very visit).
-    fn release(&mut self, slot: ActiveSlot<'_, '_, I, D>) {
+    /// Frees a retired slot whose lanes are drained, keeping its final counters; `false`
+    /// when its lanes are not drained yet. Its registration ends now as the drain saw
+    /// it, and the time since this pass began counts as unvisited too (a slow sink call
+    /// in this very visit).
+    fn release(&mut self, slot: ActiveSlot<'_, '_, I, D>) -> bool {
         let now = Instant::now();
         let mut seen = self.seen[slot.slot()];
         seen.visited(now);
-        if let Ok(retired) = slot.release() {
+        let Ok(retired) = slot.release() else {
+            return false;
+        };
+        {
             let identity = retired.identity;
             self.report.threads.push(ThreadReport {
                 slot: identity.as_ref().map_or(0, |i| i.slot),
@@ -372,37 +439,12 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
                 detail: retired.detail,
             });
         }
+        true
     }
 
-    /// Adds the threads still registered, the totals, the percentiles and fairness.
+    /// Adds the totals, the percentiles and fairness to the threads' reports (the
+    /// final cut made the last of them).
     fn finish(mut self, drain: &mut RegistryDrain<'_, I, D>) -> DrainReport {
-        let mut live = Vec::new();
-        let stopped = Instant::now();
-        drain.for_each_slot(|mut slot| {
-            // A live flight recorder's unkept windows count as discarded now.
-            let (index, detail) = slot.final_snapshots();
-            let identity = slot.identity();
-            let seen = &self.seen[slot.slot()];
-            // Seen for another generation: the final passes missed this registration.
-            let seen = if seen.generation == slot.generation() {
-                *seen
-            } else {
-                Seen::default()
-            };
-            live.push(ThreadReport {
-                slot: slot.slot(),
-                generation: slot.generation(),
-                thread_name: identity.and_then(|i| i.thread_name.clone()),
-                retired: false,
-                rings_delivered: seen.rings,
-                last_seen_us_ago: seen.ago_us(),
-                longest_unvisited_us: micros(seen.longest_unvisited),
-                active_us: seen.active_us(stopped),
-                index,
-                detail,
-            });
-        });
-        self.report.threads.extend(live);
         self.report.threads.sort_by_key(|t| (t.slot, t.generation));
         let threads = std::mem::take(&mut self.report.threads);
         for thread in &threads {

@@ -2,8 +2,9 @@
 //! drain handles it gives out, its snapshot, and its reset for reuse.
 
 use crate::active_word::{ActiveWord, AtomicActiveWord, AtomicPinEpoch, PinEpoch};
+use crate::change::ChangeSequence;
 use crate::config::{LaneConfig, LaneConfigError, MAX_RINGS};
-use crate::counters::{DrainCounters, ProducerCounters, lane_snapshot};
+use crate::counters::{DrainCounters, ProducerCounters, ProducerCounts, lane_snapshot};
 use crate::drain::LaneDrain;
 use crate::ledger::{Ledger, RingStart};
 use crate::producer::LaneProducer;
@@ -80,6 +81,9 @@ unsafe impl<T: Send> Sync for Lane<T> {}
 pub(crate) struct ProducerSide {
     pub(crate) state: UnsafeCell<ProducerState>,
     pub(crate) counters: ProducerCounters,
+    /// Odd while the producer replaces its active ring or closes the lane, for
+    /// snapshots (`change.rs`).
+    pub(crate) change: ChangeSequence,
     /// A flight recorder's windows, as the drain's final passes need them (`window.rs`).
     pub(crate) windows: Windows,
 }
@@ -129,6 +133,7 @@ impl<T: Copy> Lane<T> {
             producer: CachePadded::new(ProducerSide {
                 state: UnsafeCell::new(ProducerState::new(Self::spare_rings(&config))),
                 counters: ProducerCounters::default(),
+                change: ChangeSequence::new(),
                 windows: Windows::new(),
             }),
             drain: CachePadded::new(DrainSide {
@@ -216,21 +221,24 @@ impl<T: Copy> Lane<T> {
         // snapshot of a lane still in use does not show more delivered than written (the
         // counters are Relaxed statistics; exact totals come after the threads synchronise).
         let drain = self.drain.counters.read();
-        // A swap moves the active ring's records into `events_written`: re-read until no
-        // swap came between the two reads, so a ring is counted once (a few tries; a
-        // producer swapping faster than that leaves a snapshot off by at most one ring).
-        let mut tries = 0;
-        loop {
-            let producer = self.producer.counters.read();
-            // Acquire: the active ring's count is read after the swap that made it active.
-            let active = self.active.load(Ordering::Acquire).ring();
-            let active_len = active.map_or(0, |ring| self.rings[ring as usize].len());
-            tries += 1;
-            if tries == 4 || self.producer.counters.events_written.get() == producer.events_written
-            {
-                return lane_snapshot(producer, drain, active_len as u64);
-            }
-        }
+        // A ring change moves the active ring's records into `events_written`: read both
+        // as of one moment, so that a ring is counted once (`change.rs`).
+        let (producer, _, active_len) = self.producer.change.read(|| self.producer_now());
+        lane_snapshot(producer, drain, active_len)
+    }
+
+    /// The producer's counters, its active ring and that ring's records now; for a
+    /// reader of the change sequence, which makes the three one moment's.
+    ///
+    /// The active ring is read before the counters. Under the change sequence the order
+    /// does not matter; it makes a torn read (were the sequence's check broken) count a
+    /// ring twice, which the loom model then sees at the scheduling point of the
+    /// `active` load.
+    pub(crate) fn producer_now(&self) -> (ProducerCounts, Option<u32>, u64) {
+        // Acquire: the active ring's count is read after the swap that made it active.
+        let active = self.active.load(Ordering::Acquire).ring();
+        let active_len = active.map_or(0, |ring| self.rings[ring as usize].len());
+        (self.producer.counters.read(), active, active_len as u64)
     }
 
     /// Whether the producer has closed the lane and the drain has taken every ring it
@@ -281,6 +289,7 @@ impl<T: Copy> Lane<T> {
             .state
             .with_mut(|state| unsafe { *state = ProducerState::new(spare) });
         self.producer.counters.reset();
+        self.producer.change.reset();
         self.producer.windows.reset();
         self.drain.counters.reset();
         self.drain.recycled.reset();

@@ -38,6 +38,7 @@ extern crate alloc;
 extern crate std;
 
 mod active_word;
+mod change;
 mod config;
 mod counters;
 mod drain;

@@ -266,3 +266,60 @@ fn loom__exhaustion_under_drop_oldest_vs_take_and_collect__then_each_loss_report
         *lost > oldest + newest
     });
 }
+
+#[test]
+fn loom__snapshot_vs_ring_change_and_close__then_each_ring_counted_once() {
+    // Two-record rings: the producer's third write replaces the full ring, and its close
+    // counts and submits the partly filled one, while a reader takes snapshots. No
+    // snapshot may count more than was written by its end: a read between a change's
+    // count and its `active` swap counted a ring twice; the change sequence makes the
+    // reader retry. (A snapshot may lag: nothing orders the producer's latest writes
+    // before it.) Once the producer is joined, the count is exact.
+    let seen = std::sync::Arc::new(Mutex::new(BTreeSet::new()));
+    let outcomes = std::sync::Arc::clone(&seen);
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.max_branches = 100_000;
+    builder.check(move || {
+        let lane = Arc::new(Lane::<u64>::new(config(2, 2, ExhaustionPolicy::DropOldest)).unwrap());
+        // What the producer has written so far: a `core` atomic, outside the model (a
+        // record of real time, which loom runs one thread at a time).
+        let written = std::sync::Arc::new(core::sync::atomic::AtomicU64::new(0));
+        let (producer_lane, producer_written) =
+            (Arc::clone(&lane), std::sync::Arc::clone(&written));
+        let producer = thread::spawn(move || {
+            // SAFETY: the only producer.
+            let mut producer = unsafe { producer_lane.producer() }.unwrap();
+            for event in 0..3 {
+                producer.write(event);
+                producer_written.store(event + 1, core::sync::atomic::Ordering::SeqCst);
+            }
+            producer.close();
+        });
+        let reader_lane = Arc::clone(&lane);
+        let reader = thread::spawn(move || {
+            let mut counted = Vec::new();
+            for _ in 0..2 {
+                let snapshot = reader_lane.snapshot();
+                let after = written.load(core::sync::atomic::Ordering::SeqCst);
+                assert!(
+                    snapshot.events_written <= after,
+                    "written {after}, counted {}",
+                    snapshot.events_written
+                );
+                counted.push(snapshot.events_written);
+            }
+            counted
+        });
+        producer.join().unwrap();
+        let counted = reader.join().unwrap();
+        outcomes.lock().unwrap().insert(counted);
+        assert_eq!(lane.snapshot().events_written, 3);
+    });
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.iter()
+            .any(|counted| counted.iter().any(|&n| n > 0 && n < 3)),
+        "explored a snapshot during the writes: {seen:?}"
+    );
+}

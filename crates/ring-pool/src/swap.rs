@@ -136,8 +136,12 @@ impl<T: Copy> Lane<T> {
             return Rotation::NoRing;
         }
         if state.vacant {
+            // No ring's records change terms: a snapshot needs no guard.
             return self.refill(state, writer, reason);
         }
+        // Counts the outgoing ring as written and replaces the active word: a snapshot
+        // must not read between the two (`change.rs`).
+        let _changing = self.producer.change.begin();
         let outgoing = state.active;
         let keep = self.keeps_window(state);
         let marked = state.window_marked || state.mark_depth > 0;
@@ -419,6 +423,9 @@ impl<T: Copy> Lane<T> {
             return;
         }
         state.closed = true;
+        // As in `rotate`: the count of the active ring and the `active` swap below are one
+        // change for a snapshot.
+        let _changing = self.producer.change.begin();
         if state.vacant {
             // Nothing is active: the full ring was submitted and counted when the lane
             // went vacant (`active` names it, in the queue or the drain's hands).

@@ -7,6 +7,28 @@ pub(crate) use loom::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
+/// A pause in a retry loop: a spin hint, or under loom a yield (so that a model does
+/// not explore every turn of a loop waiting for another thread).
+#[inline]
+pub(crate) fn spin_hint() {
+    #[cfg(loom)]
+    loom::thread::yield_now();
+    #[cfg(not(loom))]
+    core::hint::spin_loop();
+}
+
+/// A longer pause in a retry loop: gives the CPU to another thread (with `std`; a spin
+/// hint without), or under loom a yield.
+#[inline]
+pub(crate) fn yield_hint() {
+    #[cfg(loom)]
+    loom::thread::yield_now();
+    #[cfg(all(not(loom), feature = "std"))]
+    std::thread::yield_now();
+    #[cfg(all(not(loom), not(feature = "std")))]
+    core::hint::spin_loop();
+}
+
 pub(crate) use ada_slots::cell::UnsafeCell;
 
 // Counters are statistics, not part of any protocol: they order nothing, and exact

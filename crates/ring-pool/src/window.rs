@@ -14,6 +14,7 @@
 //! Both are written by the producer only, on its slow path (a swap, a mark), never on a
 //! write into a ring with room.
 
+use crate::counters::lane_snapshot;
 use crate::lane::Lane;
 use crate::sync::{AtomicU32, Counter, Ordering};
 use ada_metrics::LaneSnapshot;
@@ -108,31 +109,25 @@ impl<T: Copy> Lane<T> {
     /// The lane's counters as a stopping drain accounts for them: the unkept windows of
     /// a flight recorder whose producer is still alive (the held window, and the active
     /// window when it is not kept) count as discarded, since no mark can send them to
-    /// the drain any more. Exact once the producer is quiescent; while it writes, the
-    /// windows and the counters are read at slightly different instants (re-read until
-    /// the counters agree, a few tries).
+    /// the drain any more. The counters, the active ring and the held window are read
+    /// as of one moment (no ring change between them, `change.rs`), so a producer still
+    /// writing makes the snapshot older, never inconsistent.
     pub(crate) fn final_snapshot(&self) -> LaneSnapshot {
-        let mut tries = 0;
-        loop {
-            let before = self.snapshot();
-            let held = self.producer.windows.held();
-            // Acquire: as in `snapshot`, the active ring's count is read after the swap
-            // that made it active.
-            let unkept = match self.active.load(Ordering::Acquire).ring() {
+        let drain = self.drain.counters.read();
+        let ((producer, _, active_len), held, unkept) = self.producer.change.read(|| {
+            let now = self.producer_now();
+            let unkept = match now.1 {
                 Some(ring) if self.is_flight_recorder() && !self.producer.windows.is_kept(ring) => {
                     self.rings[ring as usize].unread() as u64
                 }
                 _ => 0,
             };
-            let after = self.snapshot();
-            tries += 1;
-            if after == before || tries == 4 {
-                let mut snapshot = after;
-                snapshot.events_discarded += held + unkept;
-                snapshot.windows_discarded += u64::from(held > 0) + u64::from(unkept > 0);
-                return snapshot;
-            }
-        }
+            (now, self.producer.windows.held(), unkept)
+        });
+        let mut snapshot = lane_snapshot(producer, drain, active_len);
+        snapshot.events_discarded += held + unkept;
+        snapshot.windows_discarded += u64::from(held > 0) + u64::from(unkept > 0);
+        snapshot
     }
 }
 
