@@ -192,6 +192,20 @@ const MUTANTS: &[Mutant] = &[
         mutated: "true",
     },
     Mutant {
+        id: "ring_pool.reserve_pop_acquire",
+        package: "ada-ring-pool",
+        model: "loom__reserve_shared_by_two_borrowers",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
+    },
+    Mutant {
+        id: "ring_pool.reserve_push_release",
+        package: "ada-ring-pool",
+        model: "loom__reserve_shared_by_two_borrowers",
+        original: "Ordering::Release",
+        mutated: "Ordering::Relaxed",
+    },
+    Mutant {
         id: "ring_pool.collect_kept_only",
         package: "ada-ring-pool",
         model: "loom__flight_recorder_collection_at_stop",

@@ -3,7 +3,9 @@
 use crate::event::{Detail, Event};
 use ada_drain::{Drain, DrainConfig, DrainError, DrainReport, DrainSnapshot, NullSink, Sink};
 use ada_ring_pool::{ExhaustionPolicy, LaneConfig, MarkError};
-use ada_thread_registry::{RegisterError, Registry, RegistryConfig, RegistryError, ThreadHandle};
+use ada_thread_registry::{
+    RegisterError, Registry, RegistryConfig, RegistryError, ReserveConfig, ThreadHandle,
+};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +86,7 @@ pub const DEFAULT_INDEX_POLICY: ExhaustionPolicy = ExhaustionPolicy::Block {
 /// ```
 pub struct TracerBuilder<I, D> {
     registry: RegistryConfig,
+    reserve: ReserveConfig,
     drain: DrainConfig,
     sink: Option<Box<dyn Sink<I, D>>>,
 }
@@ -111,6 +114,7 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> TracerBuilder<I, D> {
                 },
                 ..RegistryConfig::default()
             },
+            reserve: ReserveConfig::default(),
             drain: DrainConfig::default(),
             sink: None,
         }
@@ -144,6 +148,24 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> TracerBuilder<I, D> {
         self
     }
 
+    /// A shared reserve of `bytes` of index rings (whole rings of the index lane's shape)
+    /// that any thread's index lane borrows from when its own rings are all out, before
+    /// its exhaustion policy applies: a burst on one thread is absorbed without giving
+    /// every thread that much memory. The drain gives a borrowed ring back to the
+    /// reserve once delivered. 0 (the default): no reserve.
+    ///
+    /// ```
+    /// let tracer = ada::Tracer::builder().reserve_bytes(1 << 20).build()?;
+    /// let report = tracer.shutdown()?;
+    /// assert_eq!(report.reserve.index.bytes, 1 << 20); // 32 rings of 1024 × 32 B
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn reserve_bytes(mut self, bytes: usize) -> Self {
+        self.reserve.index_bytes = bytes;
+        self
+    }
+
     /// The drain: quantum, idle behaviour, latency bound, CPU pinning.
     #[must_use]
     pub fn drain(mut self, drain: DrainConfig) -> Self {
@@ -166,7 +188,8 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> TracerBuilder<I, D> {
         // The clock's calibration takes a few milliseconds on first use: here, not on
         // a writer's first record or in a sink's start.
         let _ = ada_clock::Calibration::get();
-        let registry = Registry::new(self.registry).map_err(BuildError::Registry)?;
+        let registry =
+            Registry::with_reserve(self.registry, self.reserve).map_err(BuildError::Registry)?;
         let sink = self.sink.unwrap_or_else(|| Box::new(NullSink::default()));
         let mut drain =
             Drain::new(Arc::clone(&registry), sink, self.drain).map_err(BuildError::Drain)?;

@@ -14,8 +14,9 @@
 use crate::error::{Failure, ProducerError};
 use crate::lanes::{Explained, MemoryPerThread, print_explanations};
 use crate::out::outln;
-use crate::stress::{listed, print_summary, seconds_up_to};
+use crate::stress::{listed, print_summary, reserve_line, seconds_up_to};
 use ada::metrics::LaneSnapshot;
+use ada::registry::ReserveUsage;
 use ada::{Detail, DrainReport, Event, EventKind, FileSink, NullSink, ThreadHandle, Tracer};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -39,10 +40,18 @@ pub(crate) struct JobArgs {
     /// Capture the traced runs to FILE (each traced run rewrites it: the last one stays).
     #[arg(short, long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
+    /// Bytes of spare index rings shared by the workers (a lane whose own rings are all
+    /// out borrows one before it waits); 0: none. Rounded down to whole rings.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_RESERVE_BYTES)]
+    pub(crate) reserve_bytes: usize,
     /// Print one JSON object instead of the human-readable report.
     #[arg(long)]
     pub(crate) json: bool,
 }
+
+/// The main job's shared reserve: 1 MiB, 32 index rings (about one thread's own lanes'
+/// worth, for all of them to borrow from).
+const DEFAULT_RESERVE_BYTES: usize = 1 << 20;
 
 /// `--seconds` of the main job: above 0, at most an hour.
 fn job_seconds(text: &str) -> Result<f64, crate::error::BadValue> {
@@ -345,8 +354,15 @@ struct TracedRun {
 
 /// One traced run: a tracer with the default lanes and drain, its sink a capture file
 /// (`out`) or a null sink.
-fn run_traced(threads: u64, batches: u64, out: Option<&Path>) -> Result<TracedRun, Failure> {
-    let builder = Tracer::builder().threads(usize::try_from(threads).unwrap_or(usize::MAX));
+fn run_traced(
+    threads: u64,
+    batches: u64,
+    out: Option<&Path>,
+    reserve_bytes: usize,
+) -> Result<TracedRun, Failure> {
+    let builder = Tracer::builder()
+        .threads(usize::try_from(threads).unwrap_or(usize::MAX))
+        .reserve_bytes(reserve_bytes);
     let builder = match out {
         None => builder.sink(NullSink::default()),
         Some(path) => builder.sink(FileSink::create(path).map_err(|source| Failure::Create {
@@ -430,6 +446,12 @@ struct JobSummary<'a> {
     /// For every lane of every traced run that lost events: why, and what would have
     /// avoided it.
     loss_explanations: Vec<Explained<'a>>,
+    /// The shared reserve of the last traced run: size, the most rings lent at once;
+    /// who borrowed is in that run's threads' `rings_borrowed` (the totals sum them).
+    reserve: ReserveUsage,
+    /// The last traced run's reserve line of the human-readable report.
+    #[serde(skip)]
+    reserve_line: Option<String>,
     capture: Option<Capture>,
     /// Every worker's results combined: the same untraced and traced.
     work_digest: String,
@@ -462,7 +484,7 @@ pub(crate) fn run(args: &JobArgs) -> Result<(), Failure> {
             run,
             report,
             memory: lanes,
-        } = run_traced(threads, batches, args.out.as_deref())?;
+        } = run_traced(threads, batches, args.out.as_deref(), args.reserve_bytes)?;
         traced.push(run.elapsed.as_secs_f64());
         traced_cpu.push(run.cpu.as_secs_f64());
         digests.push(run.digest);
@@ -542,6 +564,10 @@ pub(crate) fn run(args: &JobArgs) -> Result<(), Failure> {
             .enumerate()
             .flat_map(|(run, explanations)| Explained::all(Some(run + 1), explanations))
             .collect(),
+        reserve: reports.last().map(|last| last.reserve).unwrap_or_default(),
+        reserve_line: reports
+            .last()
+            .and_then(|last| reserve_line(&last.reserve, &last.threads)),
         capture,
         work_digest: format!("{:#018x}", digests[0]),
     };
@@ -611,6 +637,9 @@ fn print_human(summary: &JobSummary<'_>) {
         summary.drain_cpu_ns as f64 / 1e6
     );
     outln!("  memory            {}", summary.memory_per_thread.line());
+    if let Some(line) = &summary.reserve_line {
+        outln!("  reserve           {line}");
+    }
     if let Some(capture) = &summary.capture {
         outln!(
             "  capture           {:>10} B   {:.1} bytes per event ({} events, the last traced run) in {}",
@@ -698,7 +727,7 @@ mod tests {
             run,
             report,
             memory,
-        } = run_traced(2, 40, None).unwrap();
+        } = run_traced(2, 40, None, DEFAULT_RESERVE_BYTES).unwrap();
         let untraced = run_workers(2, 40, |_| Ok(Untraced)).unwrap();
         assert_eq!(run.digest, untraced.digest);
         assert!(run.cpu > Duration::ZERO && untraced.cpu > Duration::ZERO);

@@ -8,6 +8,7 @@ use crate::lanes::{Explained, MemoryPerThread, print_explanations};
 use crate::out::outln;
 use ada::drain::ThreadReport;
 use ada::metrics::LaneSnapshot;
+use ada::registry::ReserveUsage;
 use ada::ring_pool::MAX_RINGS;
 use ada::{
     Detail, DrainReport, DrainSnapshot, Event, EventKind, ExhaustionPolicy, FileSink, LaneConfig,
@@ -68,6 +69,11 @@ pub(crate) struct StressArgs {
         value_parser = RangedU64ValueParser::<usize>::new().range(2..=MAX_RINGS as u64)
     )]
     pub(crate) rings: usize,
+    /// Bytes of spare index rings shared by all threads: a lane whose own rings are all
+    /// out borrows one before its policy applies, and the drain gives it back once
+    /// delivered (default 0: none). Rounded down to whole rings.
+    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    pub(crate) reserve_bytes: usize,
     /// Print one JSON object instead of the human-readable report.
     #[arg(long)]
     pub(crate) json: bool,
@@ -188,6 +194,9 @@ struct Summary<'a> {
     /// `memory_per_thread_bytes` under its first name.
     bytes_per_thread: u64,
     bytes_delivered: u64,
+    /// The shared reserves: size, rings lent at the stop, the most lent at once (who
+    /// borrowed: `per_thread[].index.rings_borrowed`).
+    reserve: &'a ReserveUsage,
     drain: DrainSummary<'a>,
     /// For every lane that lost events: why, and what would have avoided it.
     loss_explanations: Vec<Explained<'a>>,
@@ -223,7 +232,8 @@ pub(crate) fn run(args: &StressArgs, sink: &SinkChoice) -> Result<(), Failure> {
     };
     let builder = Tracer::builder()
         .threads(usize::try_from(threads).unwrap_or(usize::MAX))
-        .index_lane(index);
+        .index_lane(index)
+        .reserve_bytes(args.reserve_bytes);
     let builder: TracerBuilder<Event, Detail> = match sink {
         SinkChoice::Null => builder.sink(NullSink::default()),
         SinkChoice::File(path) => {
@@ -392,6 +402,7 @@ fn summarise<'a>(
         memory_per_thread: memory,
         bytes_per_thread: memory.total_bytes,
         bytes_delivered: report.bytes_delivered,
+        reserve: &report.reserve,
         drain: DrainSummary {
             counters: &report.drain,
             fairness_index: report.fairness_index,
@@ -403,6 +414,42 @@ fn summarise<'a>(
         loss_explanations: Vec::new(),
         per_thread: &report.threads,
     }
+}
+
+/// The reserve's line of a human-readable report: its size, the most rings lent at once
+/// and the threads that borrowed most; `None` without a reserve.
+pub(crate) fn reserve_line(reserve: &ReserveUsage, threads: &[ThreadReport]) -> Option<String> {
+    let index = &reserve.index;
+    if index.rings == 0 {
+        return None;
+    }
+    let mut borrowers: Vec<(u64, &ThreadReport)> = threads
+        .iter()
+        .map(|thread| (thread.index.rings_borrowed, thread))
+        .filter(|(borrowed, _)| *borrowed > 0)
+        .collect();
+    borrowers.sort_by_key(|(borrowed, _)| std::cmp::Reverse(*borrowed));
+    let total: u64 = borrowers.iter().map(|(borrowed, _)| borrowed).sum();
+    let top: Vec<String> = borrowers
+        .iter()
+        .take(3)
+        .map(|(borrowed, thread)| {
+            let name = thread.thread_name.as_deref().unwrap_or("?");
+            format!("slot {} ({name}) {borrowed}", thread.slot)
+        })
+        .collect();
+    Some(format!(
+        "{} rings ({:.1} MB), at most {} lent at once; {total} borrowings by {} threads{}",
+        index.rings,
+        index.bytes as f64 / 1e6,
+        index.high_water,
+        borrowers.len(),
+        if top.is_empty() {
+            String::new()
+        } else {
+            format!(" (most: {})", top.join(", "))
+        }
+    ))
 }
 
 /// `name value` pairs joined for one line of the human-readable report.
@@ -463,6 +510,9 @@ fn print_human(summary: &Summary<'_>) {
     );
     print_explanations(&summary.loss_explanations);
     outln!("  memory            {}", summary.memory_per_thread.line());
+    if let Some(line) = reserve_line(summary.reserve, summary.per_thread) {
+        outln!("  reserve           {line}");
+    }
     outln!(
         "  drain             {:.2} % of one core ({:.1} ms CPU), fairness {:.3}{}",
         summary.drain.drain_cpu_percent,

@@ -103,6 +103,11 @@ pub struct DrainReport {
     /// The lanes' shapes (rings, records per ring, record size).
     #[serde(default)]
     pub lanes: LaneGeometries,
+    /// The registry's shared reserves at the stop: their size, and the most rings lent
+    /// at once (who borrowed: each thread's lanes' `rings_borrowed`). All zero without
+    /// reserves; absent from older reports.
+    #[serde(default)]
+    pub reserve: ada_thread_registry::ReserveUsage,
     /// Jain's fairness index over rings delivered per thread (1 = perfectly even).
     pub fairness_index: f64,
     /// Every thread seen: retired ones with final counters, live ones as of the stop.

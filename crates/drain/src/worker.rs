@@ -129,6 +129,7 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     }
     let mut report = poller.finish(&mut drain);
     report.pinned_cpu = config.pin_to_cpu;
+    report.reserve = registry.reserve_usage();
     // Read before `finish`, so the sink is given the report that `stop` returns (the
     // sink's last two calls are not counted).
     report.drain_cpu_ns = ada_clock::thread_cpu_time()

@@ -108,6 +108,11 @@ pub struct LaneSnapshot {
     /// Nanoseconds those waits took in total. Absent from older reports (read as 0).
     #[serde(default)]
     pub blocked_ns: u64,
+    /// Rings the producer borrowed from its registry's shared reserve when its own were
+    /// all out (each went back to the reserve once delivered). Absent from older reports
+    /// (read as 0).
+    #[serde(default)]
+    pub rings_borrowed: u64,
 }
 
 impl LaneSnapshot {
@@ -154,6 +159,7 @@ impl core::ops::AddAssign<&LaneSnapshot> for LaneSnapshot {
         self.submit_high_water = self.submit_high_water.max(other.submit_high_water);
         self.blocked_waits += other.blocked_waits;
         self.blocked_ns += other.blocked_ns;
+        self.rings_borrowed += other.rings_borrowed;
     }
 }
 
@@ -264,6 +270,7 @@ mod tests {
         let lane: LaneSnapshot = serde_json::from_str(json).unwrap();
         assert_eq!(lane.dropped.timeout, 0);
         assert_eq!((lane.blocked_waits, lane.blocked_ns), (0, 0));
+        assert_eq!(lane.rings_borrowed, 0);
         assert!(lane.is_conserved());
     }
 }

@@ -176,6 +176,24 @@ pub enum LaneConfigError {
     BlockOnFlightRecorder,
     /// A ring's or queue's memory could not be had.
     Storage(ada_ring_buffer::SlotsError),
+    /// A shared reserve larger than a lane can address beside its own rings (a lane
+    /// names its rings in one byte).
+    ReserveTooLarge {
+        /// Reserve rings asked for.
+        rings: usize,
+        /// The most a lane of this shape can borrow from.
+        max: usize,
+    },
+    /// A shared reserve whose rings hold another number of records than the lane's.
+    ReserveShape {
+        /// The lane's records per ring.
+        lane: usize,
+        /// The reserve's records per ring.
+        reserve: usize,
+    },
+    /// A shared reserve for a [`LaneMode::FlightRecorder`] lane: a flight recorder
+    /// recycles its own windows and never runs out of rings.
+    ReserveOnFlightRecorder,
 }
 
 impl fmt::Display for LaneConfigError {
@@ -193,6 +211,17 @@ impl fmt::Display for LaneConfigError {
                 "a flight recorder cannot block: it recycles its unmarked windows itself",
             ),
             Self::Storage(error) => write!(f, "ring storage: {error}"),
+            Self::ReserveTooLarge { rings, max } => write!(
+                f,
+                "a lane can borrow from a reserve of at most {max} rings, not {rings}"
+            ),
+            Self::ReserveShape { lane, reserve } => write!(
+                f,
+                "the reserve's rings hold {reserve} records, the lane's {lane}: they must agree"
+            ),
+            Self::ReserveOnFlightRecorder => f.write_str(
+                "a flight recorder cannot borrow from a reserve: it recycles its own windows",
+            ),
         }
     }
 }

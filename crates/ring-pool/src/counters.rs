@@ -59,6 +59,8 @@ counter_set! {
         blocked_waits,
         /// Nanoseconds of those waits.
         blocked_ns,
+        /// Rings borrowed from the shared reserve.
+        rings_borrowed,
     }
 }
 
@@ -94,6 +96,7 @@ pub(crate) fn lane_snapshot(
         submit_high_water,
         blocked_waits,
         blocked_ns,
+        rings_borrowed,
     } = producer;
     let DrainCounts {
         events_delivered,
@@ -119,6 +122,7 @@ pub(crate) fn lane_snapshot(
         submit_high_water,
         blocked_waits,
         blocked_ns,
+        rings_borrowed,
     }
 }
 

@@ -35,7 +35,7 @@ impl<'l, T: Copy> LaneDrain<'l, T> {
         lane.places.moved(index, Place::Submitted, Place::Drain);
         // SAFETY: the claim (Acquire on `tail`) made the ring the drain's; the producer
         // wrote the header before the push the claim observed.
-        let header = unsafe { lane.rings[index as usize].header_unchecked() };
+        let header = unsafe { lane.ring(index).header_unchecked() };
         Some(TakenRing::new(self, index, header))
     }
 
@@ -74,7 +74,7 @@ impl<'l, T: Copy> LaneDrain<'l, T> {
             end_pin(lane, pinned, index, epoch);
             return None;
         }
-        let buffer = &lane.rings[index as usize];
+        let buffer = &lane.ring(index);
         // SAFETY: the drain is the ring's only reader; the pin keeps the producer from
         // resetting it until the guard below ends the pin.
         let mut reader = unsafe { buffer.reader() };

@@ -3,19 +3,21 @@
 
 use crate::active_word::{ActiveWord, AtomicActiveWord, AtomicPinEpoch, PinEpoch};
 use crate::change::ChangeSequence;
-use crate::config::{LaneConfig, LaneConfigError, MAX_RINGS};
+use crate::config::{LaneConfig, LaneConfigError, LaneMode, MAX_RINGS};
 use crate::counters::{DrainCounters, ProducerCounters, ProducerCounts, lane_snapshot};
 use crate::drain::LaneDrain;
 use crate::ledger::{Ledger, RingStart};
 use crate::producer::LaneProducer;
+use crate::reserve::{BorrowedRings, Reserve, max_reserve_for};
 use crate::submit::SubmitQueue;
 use crate::swap::ProducerState;
-use crate::sync::{Counter, Ordering, PlaceTracker, UnsafeCell};
+use crate::sync::{Counter, Ordering, Place, PlaceTracker, UnsafeCell};
 use crate::window::Windows;
 use ada_metrics::LaneSnapshot;
 use ada_ring_buffer::RingBuffer;
 use ada_spsc::Queue;
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use arrayvec::ArrayVec;
 use core::mem::size_of;
 use crossbeam_utils::CachePadded;
@@ -65,6 +67,13 @@ pub struct Lane<T> {
     /// swaps it when it changes rings; the drain compare-and-swaps it to pin the active
     /// ring while it reads committed records in place.
     pub(crate) active: CachePadded<AtomicActiveWord>,
+    /// Spare rings shared with other lanes (`reserve.rs`): this lane names them after
+    /// its own, as `rings.len() + their number in the reserve`.
+    reserve: Option<Arc<Reserve<T>>>,
+    /// Which of the reserve's rings this lane holds now (in any of its places): given
+    /// back when the lane is reset or dropped. Set by the producer when it borrows,
+    /// cleared by whoever gives the ring back.
+    borrowed: BorrowedRings,
     pub(crate) producer: CachePadded<ProducerSide>,
     pub(crate) drain: CachePadded<DrainSide>,
     pub(crate) places: PlaceTracker,
@@ -115,7 +124,48 @@ impl<T: Copy> Lane<T> {
     /// );
     /// ```
     pub fn new(config: LaneConfig) -> Result<Self, LaneConfigError> {
+        Self::build(config, None)
+    }
+
+    /// A lane that borrows from `reserve` when its own rings are all out, before its
+    /// exhaustion policy applies (see [`Reserve`]). Borrowing is on the swap path only:
+    /// a write into the active ring costs the same wherever the ring lives.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new); [`LaneConfigError::ReserveOnFlightRecorder`] for a
+    /// flight recorder, [`LaneConfigError::ReserveShape`] when the reserve's rings hold
+    /// another number of records, [`LaneConfigError::ReserveTooLarge`] when the lane
+    /// cannot name all of the reserve's rings beside its own.
+    pub fn with_reserve(
+        config: LaneConfig,
+        reserve: Arc<Reserve<T>>,
+    ) -> Result<Self, LaneConfigError> {
         config.validate()?;
+        if matches!(config.mode, LaneMode::FlightRecorder { .. }) {
+            return Err(LaneConfigError::ReserveOnFlightRecorder);
+        }
+        if reserve.ring_records() != config.ring_records && !reserve.is_empty() {
+            return Err(LaneConfigError::ReserveShape {
+                lane: config.ring_records,
+                reserve: reserve.ring_records(),
+            });
+        }
+        let max = max_reserve_for(config.rings);
+        if reserve.len() > max {
+            return Err(LaneConfigError::ReserveTooLarge {
+                rings: reserve.len(),
+                max,
+            });
+        }
+        Self::build(config, Some(reserve))
+    }
+
+    fn build(
+        config: LaneConfig,
+        reserve: Option<Arc<Reserve<T>>>,
+    ) -> Result<Self, LaneConfigError> {
+        config.validate()?;
+        let addresses = config.rings + reserve.as_ref().map_or(0, |reserve| reserve.len());
         let rings = (0..config.rings)
             .map(|_| RingBuffer::with_capacity(config.ring_records))
             .collect::<Result<Box<[_]>, _>>()
@@ -124,12 +174,14 @@ impl<T: Copy> Lane<T> {
         Ok(Self {
             config,
             rings,
-            starts: (0..config.rings)
+            starts: (0..addresses)
                 .map(|_| UnsafeCell::new(RingStart::default()))
                 .collect(),
-            submit: SubmitQueue::new(config.rings),
+            submit: SubmitQueue::new(addresses),
             free,
             active: CachePadded::new(AtomicActiveWord::new(ActiveWord::unpinned(0))),
+            reserve,
+            borrowed: BorrowedRings::default(),
             producer: CachePadded::new(ProducerSide {
                 state: UnsafeCell::new(ProducerState::new(Self::spare_rings(&config))),
                 counters: ProducerCounters::default(),
@@ -142,7 +194,7 @@ impl<T: Copy> Lane<T> {
                 recycled: Counter::default(),
                 ledger: UnsafeCell::new(Ledger::default()),
             }),
-            places: PlaceTracker::new(config.rings),
+            places: PlaceTracker::new(config.rings, addresses - config.rings),
         })
     }
 
@@ -200,7 +252,7 @@ impl<T: Copy> Lane<T> {
             state.active_ring()
         })?;
         // SAFETY: the only producer writes only its active ring.
-        let writer = unsafe { self.rings[active as usize].writer() };
+        let writer = unsafe { self.ring(active).writer() };
         Some(LaneProducer::new(self, writer))
     }
 
@@ -237,7 +289,7 @@ impl<T: Copy> Lane<T> {
     pub(crate) fn producer_now(&self) -> (ProducerCounts, Option<u32>, u64) {
         // Acquire: the active ring's count is read after the swap that made it active.
         let active = self.active.load(Ordering::Acquire).ring();
-        let active_len = active.map_or(0, |ring| self.rings[ring as usize].len());
+        let active_len = active.map_or(0, |ring| self.ring(ring).len());
         (self.producer.counters.read(), active, active_len as u64)
     }
 
@@ -276,7 +328,9 @@ impl<T: Copy> Lane<T> {
         self.submit.reset();
         // SAFETY: no handle of the free queue is in use (the caller's contract).
         unsafe { self.free.reset_unchecked() };
-        self.places.reset();
+        // SAFETY: the caller owns the lane and every ring it holds.
+        unsafe { self.give_back_borrowed() };
+        self.places.reset(self.rings.len());
         // Relaxed: as above, exclusivity orders the reset.
         self.active
             .store(ActiveWord::unpinned(0), Ordering::Relaxed);
@@ -293,6 +347,70 @@ impl<T: Copy> Lane<T> {
         self.producer.windows.reset();
         self.drain.counters.reset();
         self.drain.recycled.reset();
+    }
+
+    /// Ring `ring` of the lane: its own, or (numbered after them) the reserve's.
+    #[inline]
+    pub(crate) fn ring(&self, ring: u32) -> &RingBuffer<'static, T> {
+        match ring.checked_sub(self.own_rings()) {
+            None => &self.rings[ring as usize],
+            Some(lent) => self
+                .reserve
+                .as_ref()
+                .expect("only a lane with a reserve names rings past its own")
+                .ring(lent),
+        }
+    }
+
+    /// Whether the lane's reserve has a free ring now (a hint: another lane may take
+    /// it first).
+    pub(crate) fn reserve_has_free(&self) -> bool {
+        self.reserve
+            .as_ref()
+            .is_some_and(|reserve| reserve.has_free())
+    }
+
+    /// The shared reserve this lane borrows from, if any.
+    #[must_use]
+    pub fn reserve(&self) -> Option<&Arc<Reserve<T>>> {
+        self.reserve.as_ref()
+    }
+
+    /// How many rings the lane owns (the reserve's are numbered after them).
+    #[inline]
+    pub(crate) fn own_rings(&self) -> u32 {
+        #[allow(clippy::cast_possible_truncation)] // at most MAX_RINGS
+        {
+            self.rings.len() as u32
+        }
+    }
+
+    /// Borrows an empty ring from the reserve, if the lane has one and a ring is free:
+    /// the lane's number for it. Producer only.
+    pub(crate) fn borrow_ring(&self) -> Option<u32> {
+        let reserve = self.reserve.as_ref()?;
+        let lent = reserve.borrow()?;
+        // SAFETY: the pop made the ring ours, after everything its last holder did.
+        unsafe { reserve.ring(lent).reset_unchecked() };
+        let ring = self.own_rings() + lent;
+        self.borrowed.insert(lent);
+        self.places.moved(ring, Place::Reserve, Place::Producer);
+        self.producer.counters.rings_borrowed.add(1);
+        Some(ring)
+    }
+
+    /// Gives borrowed ring `ring` (the lane's number) back to the reserve, from `from`.
+    ///
+    /// # Safety
+    /// The caller owns the ring (the drain after its claim, or the lane's owner), and no
+    /// pin on it is open.
+    pub(crate) unsafe fn give_back(&self, ring: u32, from: Place) {
+        let lent = ring - self.own_rings();
+        self.places.moved(ring, from, Place::Reserve);
+        self.borrowed.remove(lent);
+        if let Some(reserve) = &self.reserve {
+            reserve.give_back(lent);
+        }
     }
 
     /// Stamps where `ring` starts in the lane.
@@ -339,6 +457,20 @@ impl<T: Copy> Lane<T> {
 }
 
 impl<T> Lane<T> {
+    /// Gives back every borrowed ring the lane still holds.
+    ///
+    /// # Safety
+    /// The caller owns the lane and every ring it holds (no handle in use, no pin open).
+    unsafe fn give_back_borrowed(&self) {
+        let Some(reserve) = &self.reserve else {
+            return;
+        };
+        // Wherever the lane had them (the producer's spares after a close, or rings a
+        // dropped lane never had delivered); the borrower resets a ring it takes, and
+        // the caller resets the place tracker.
+        self.borrowed.take_all(|lent| reserve.give_back(lent));
+    }
+
     /// Rings the drain has put back in the free queue (each [`TakenRing`] delivered,
     /// failed or dropped) since the lane was built or reset: written by the drain only.
     /// A drain's owner compares it before and after a visit of the lane to tell whether
@@ -359,5 +491,14 @@ impl<T> core::fmt::Debug for Lane<T> {
         f.debug_struct("Lane")
             .field("config", &self.config)
             .finish_non_exhaustive()
+    }
+}
+
+impl<T> Drop for Lane<T> {
+    fn drop(&mut self) {
+        // A lane dropped with borrowed rings (never drained, or closed with a borrowed
+        // spare) hands them back, so the reserve does not shrink for the other lanes.
+        // SAFETY: `&mut self`: no handle, ring or pin of the lane is alive.
+        unsafe { self.give_back_borrowed() };
     }
 }

@@ -47,6 +47,7 @@ mod ledger;
 mod outcome;
 mod pin;
 mod producer;
+mod reserve;
 mod submit;
 mod swap;
 mod sync;
@@ -61,6 +62,7 @@ pub use lane::Lane;
 pub use ledger::Gap;
 pub use outcome::{Blocked, FlushOutcome, Submission};
 pub use producer::LaneProducer;
+pub use reserve::{MAX_ADDRESSES, Reserve};
 pub use taken::TakenRing;
 
 #[cfg(all(test, not(loom)))]
@@ -68,6 +70,9 @@ mod tests;
 
 #[cfg(all(test, not(loom)))]
 mod block_tests;
+
+#[cfg(all(test, not(loom)))]
+mod reserve_tests;
 
 #[cfg(all(test, loom))]
 mod loom_tests;

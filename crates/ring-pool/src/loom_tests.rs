@@ -66,13 +66,38 @@ fn model(
     preemptions: usize,
     yields: bool,
 ) -> BTreeSet<Outcome> {
+    model_with_reserve(config, 0, events, collects, preemptions, yields).0
+}
+
+/// As [`model`], for a lane that borrows from a shared reserve of `reserve_rings` rings;
+/// also checks that every borrowed ring is back in the reserve at the end, and returns
+/// the rings borrowed in each execution.
+fn model_with_reserve(
+    config: LaneConfig,
+    reserve_rings: usize,
+    events: u64,
+    collects: usize,
+    preemptions: usize,
+    yields: bool,
+) -> (BTreeSet<Outcome>, BTreeSet<u64>) {
     let outcomes = std::sync::Arc::new(Mutex::new(BTreeSet::new()));
     let seen_outcomes = std::sync::Arc::clone(&outcomes);
+    let borrowed = std::sync::Arc::new(Mutex::new(BTreeSet::new()));
+    let seen_borrowed = std::sync::Arc::clone(&borrowed);
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(preemptions);
     builder.max_branches = 100000;
     builder.check(move || {
-        let lane = Arc::new(Lane::<u64>::new(config).unwrap());
+        let reserve = (reserve_rings > 0).then(|| {
+            std::sync::Arc::new(Reserve::<u64>::new(config.ring_records, reserve_rings).unwrap())
+        });
+        let lane = Arc::new(
+            match &reserve {
+                Some(reserve) => Lane::<u64>::with_reserve(config, std::sync::Arc::clone(reserve)),
+                None => Lane::<u64>::new(config),
+            }
+            .unwrap(),
+        );
         let closed = Arc::new(AtomicBool::new(false));
         let started = Arc::new(AtomicUsize::new(0));
         let (producer_lane, producer_closed) = (Arc::clone(&lane), Arc::clone(&closed));
@@ -137,6 +162,13 @@ fn model(
         assert_eq!(snapshot.events_written, events);
         assert_eq!(snapshot.events_delivered, seen.len() as u64);
         assert!(snapshot.is_conserved(), "{snapshot:?}");
+        if let Some(reserve) = &reserve {
+            assert_eq!(reserve.lent(), 0, "every borrowed ring is back");
+        }
+        seen_borrowed
+            .lock()
+            .unwrap()
+            .insert(snapshot.rings_borrowed);
         seen_outcomes.lock().unwrap().insert((
             seen,
             snapshot.events_lost(),
@@ -145,7 +177,9 @@ fn model(
             gaps,
         ));
     });
-    outcomes.lock().unwrap().clone()
+    let outcomes = outcomes.lock().unwrap().clone();
+    let borrowed = borrowed.lock().unwrap().clone();
+    (outcomes, borrowed)
 }
 
 fn config(rings: usize, ring_records: usize, policy: ExhaustionPolicy) -> LaneConfig {
@@ -322,4 +356,73 @@ fn loom__snapshot_vs_ring_change_and_close__then_each_ring_counted_once() {
             .any(|counted| counted.iter().any(|&n| n > 0 && n < 3)),
         "explored a snapshot during the writes: {seen:?}"
     );
+}
+
+#[test]
+fn loom__borrow_vs_give_back_vs_drop_oldest_take_back__then_one_owner_and_every_ring_back() {
+    // Two one-record rings of its own and one in the reserve, four records: the lane
+    // borrows when the drain has not recycled its rings yet, the drain gives the
+    // borrowed ring back to the reserve (not the lane's free queue) once delivered, and
+    // with all three out the producer takes back the oldest submitted ring, which may
+    // be the borrowed one. In every execution: order, exact conservation, gaps, the
+    // place tracker (a ring in two places panics), and the reserve whole at the end.
+    let (outcomes, borrowed) =
+        model_with_reserve(config(2, 1, ExhaustionPolicy::DropOldest), 1, 4, 0, 2, true);
+    assert!(
+        borrowed.contains(&0) && borrowed.iter().any(|&b| b > 0),
+        "explored a swap that borrowed and one that did not: {borrowed:?}"
+    );
+    assert!(
+        outcomes.iter().any(|(_, lost, _, _, _)| *lost > 0),
+        "explored a take-back: {outcomes:?}"
+    );
+}
+
+#[test]
+fn loom__reserve_shared_by_two_borrowers__then_a_ring_has_one_holder() {
+    // Two threads borrow from a two-ring reserve (one takes both), write into their
+    // rings and give them back: the stack's compare-and-swaps hand a ring to one holder
+    // at a time, the giver's writes happen-before the next borrower's (ring cells are
+    // loom-tracked: an ordering too weak to order them is a data race), and the stack
+    // links stay whole (both rings can be borrowed again at the end).
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(|| {
+        let reserve = std::sync::Arc::new(Reserve::<u64>::new(1, 2).unwrap());
+        let borrowers: Vec<_> = [1_usize, 2]
+            .into_iter()
+            .map(|rings| {
+                let reserve = std::sync::Arc::clone(&reserve);
+                thread::spawn(move || {
+                    let mut held = Vec::new();
+                    for _ in 0..rings {
+                        if let Some(lent) = reserve.borrow() {
+                            let ring = reserve.ring(lent);
+                            // SAFETY: the pop made the ring ours.
+                            unsafe {
+                                ring.reset_unchecked();
+                                ring.writer().push(lent.into()).unwrap();
+                            }
+                            held.push(lent);
+                        }
+                    }
+                    for &lent in &held {
+                        reserve.give_back(lent);
+                    }
+                    held.len()
+                })
+            })
+            .collect();
+        for borrower in borrowers {
+            borrower.join().unwrap();
+        }
+        assert_eq!(reserve.lent(), 0);
+        let again: BTreeSet<u32> = (0..2).filter_map(|_| reserve.borrow()).collect();
+        assert_eq!(
+            again,
+            BTreeSet::from([0, 1]),
+            "both rings on the stack once"
+        );
+        assert_eq!(reserve.borrow(), None);
+    });
 }

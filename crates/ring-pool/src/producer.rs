@@ -194,7 +194,7 @@ impl<'l, T: Copy> LaneProducer<'l, T> {
         let free = unsafe { self.lane.free.consumer() };
         // A spare ring is at hand only before the lane first ran out, never while the
         // caller waits; checked anyway, without the state cell: `vacant` says it.
-        !free.is_empty() || !self.is_vacant()
+        !free.is_empty() || !self.is_vacant() || self.lane.reserve_has_free()
     }
 
     /// The caller stops waiting for a ring on a [`Block`](crate::ExhaustionPolicy::Block)

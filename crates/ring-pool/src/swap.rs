@@ -193,15 +193,22 @@ impl<T: Copy> Lane<T> {
         rotation
     }
 
-    /// An empty ring at hand: a spare, then one from the free queue.
+    /// An empty ring at hand: a spare, then one from the free queue, then one borrowed
+    /// from the shared reserve.
     fn empty_ring(&self, state: &mut ProducerState) -> Option<u32> {
         if let Some(ring) = state.spare.pop() {
             return Some(ring);
         }
         // SAFETY: the producer is the free queue's only consumer.
-        let ring = unsafe { self.free.consumer() }.pop()?;
-        self.places.moved(ring, Place::Free, Place::Producer);
-        // The drain recycled it, so any pin on it has ended.
+        let ring = match unsafe { self.free.consumer() }.pop() {
+            Some(ring) => {
+                self.places.moved(ring, Place::Free, Place::Producer);
+                ring
+            }
+            None => self.borrow_ring()?,
+        };
+        // The drain recycled it (to the free queue or the reserve), so any pin on it
+        // has ended.
         state.pin_ended_on(ring);
         Some(ring)
     }
@@ -235,7 +242,7 @@ impl<T: Copy> Lane<T> {
         })?;
         state.pin_ended_on(ring);
         self.places.moved(ring, Place::Submitted, Place::Producer);
-        let buffer = &self.rings[ring as usize];
+        let buffer = &self.ring(ring);
         // Records the drain already collected in place are delivered; the rest is lost.
         let lost = buffer.unread() as u64;
         let counters = &self.producer.counters;
@@ -267,7 +274,7 @@ impl<T: Copy> Lane<T> {
                 self.install(state, next);
                 // SAFETY: the producer is the only writer of its active ring, and `next`
                 // is empty and in the producer's hands.
-                *writer = unsafe { self.rings[next as usize].writer() };
+                *writer = unsafe { self.ring(next).writer() };
                 Rotation::Refilled
             }
             None if state.gave_up => {
@@ -320,7 +327,7 @@ impl<T: Copy> Lane<T> {
         self.install(state, next);
         // SAFETY: the producer is the only writer of its active ring, and `next` is
         // empty and in the producer's hands.
-        *writer = unsafe { self.rings[next as usize].writer() };
+        *writer = unsafe { self.ring(next).writer() };
     }
 
     /// Counts the records of the ring that stops being active (`writer`'s) as written.
@@ -379,7 +386,7 @@ impl<T: Copy> Lane<T> {
         state.next_sequence += 1;
         // SAFETY: the ring is the producer's; the drain reads the header only after it
         // claims the ring, which the push below publishes.
-        unsafe { self.rings[ring as usize].set_header_unchecked(header) };
+        unsafe { self.ring(ring).set_header_unchecked(header) };
         self.places.moved(ring, Place::Producer, Place::Submitted);
         let queued = self.submit.push(ring);
         let counters = &self.producer.counters;
@@ -389,7 +396,7 @@ impl<T: Copy> Lane<T> {
 
     /// Recycles a producer-held flight-recorder window without submitting it.
     fn discard(&self, state: &mut ProducerState, ring: u32) {
-        let buffer = &self.rings[ring as usize];
+        let buffer = &self.ring(ring);
         let counters = &self.producer.counters;
         counters.windows_discarded.add(1);
         counters.events_discarded.add(buffer.len() as u64);

@@ -102,6 +102,8 @@ pub(crate) enum Place {
     Drain = 2,
     /// In the free queue.
     Free = 3,
+    /// A shared reserve's ring not lent to this lane.
+    Reserve = 4,
 }
 
 /// Records where each ring is and checks every move starts where the ring is.
@@ -114,18 +116,27 @@ pub(crate) struct PlaceTracker(alloc::boxed::Box<[core::sync::atomic::AtomicU8]>
 
 #[cfg(any(debug_assertions, loom))]
 impl PlaceTracker {
-    pub(crate) fn new(rings: usize) -> Self {
-        Self(
-            (0..rings)
+    /// `own` rings in the producer's hands, then `reserve` rings in the reserve.
+    pub(crate) fn new(own: usize, reserve: usize) -> Self {
+        let tracker = Self(
+            (0..own + reserve)
                 .map(|_| core::sync::atomic::AtomicU8::new(Place::Producer as u8))
                 .collect(),
-        )
+        );
+        tracker.reset(own);
+        tracker
     }
 
-    /// Every ring back in the producer's hands, for a lane being reused.
-    pub(crate) fn reset(&self) {
-        for place in &self.0 {
-            place.store(Place::Producer as u8, core::sync::atomic::Ordering::Relaxed);
+    /// Every own ring back in the producer's hands and every reserve ring in the
+    /// reserve, for a lane being reused.
+    pub(crate) fn reset(&self, own: usize) {
+        for (ring, place) in self.0.iter().enumerate() {
+            let place_now = if ring < own {
+                Place::Producer
+            } else {
+                Place::Reserve
+            };
+            place.store(place_now as u8, core::sync::atomic::Ordering::Relaxed);
         }
     }
 
@@ -146,12 +157,12 @@ pub(crate) struct PlaceTracker;
 #[cfg(not(any(debug_assertions, loom)))]
 impl PlaceTracker {
     #[inline(always)]
-    pub(crate) fn new(_rings: usize) -> Self {
+    pub(crate) fn new(_own: usize, _reserve: usize) -> Self {
         Self
     }
 
     #[inline(always)]
-    pub(crate) fn reset(&self) {}
+    pub(crate) fn reset(&self, _own: usize) {}
 
     #[inline(always)]
     pub(crate) fn moved(&self, _index: u32, _from: Place, _to: Place) {}

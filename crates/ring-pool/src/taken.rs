@@ -1,5 +1,5 @@
 //! A submitted ring in the drain's hands, until it is delivered or failed and goes back
-//! to the producer through the free queue.
+//! to the producer through the free queue (or, borrowed, to the shared reserve).
 
 use crate::drain::{LaneDrain, Settlement};
 use crate::ledger::{At, Gap};
@@ -21,7 +21,7 @@ impl<'d, 'l, T: Copy> TakenRing<'d, 'l, T> {
     /// wrote: opens the delivery in the drain's ledger, which gives the gap before it.
     pub(crate) fn new(drain: &'d mut LaneDrain<'l, T>, index: u32, mut header: RingHeader) -> Self {
         let lane = drain.lane;
-        let buffer = &lane.rings[index as usize];
+        let buffer = &lane.ring(index);
         let unread = buffer.unread();
         // Records collected in place before the ring was submitted come first.
         let collected = (buffer.len() - unread) as u64;
@@ -53,7 +53,7 @@ impl<'d, 'l, T: Copy> TakenRing<'d, 'l, T> {
     #[must_use]
     pub fn records(&self) -> &[T] {
         // SAFETY: the ring is the drain's until this handle is settled.
-        unsafe { self.drain.lane.rings[self.index as usize].reader() }.peek()
+        unsafe { self.drain.lane.ring(self.index).reader() }.peek()
     }
 
     /// Sequence number, flags (`MARKED`, `PARTIAL`, `CONTEXT`, and `LOSS_BEFORE` when
@@ -87,7 +87,7 @@ impl<'d, 'l, T: Copy> TakenRing<'d, 'l, T> {
 
     fn recycle(&mut self, settlement: Settlement) {
         let lane = self.drain.lane;
-        let buffer = &lane.rings[self.index as usize];
+        let buffer = &lane.ring(self.index);
         let records = buffer.unread() as u64;
         let counters = &lane.drain.counters;
         match settlement {
@@ -103,11 +103,17 @@ impl<'d, 'l, T: Copy> TakenRing<'d, 'l, T> {
         }
         // SAFETY: the drain owns the ring (claimed, not yet pushed back).
         unsafe { buffer.reset_unchecked() };
-        lane.places.moved(self.index, Place::Drain, Place::Free);
-        // SAFETY: the drain is the free queue's only producer (`&mut LaneDrain`).
-        let pushed = unsafe { lane.free.producer() }.push(self.index);
-        // The free queue holds every ring of the lane, so it cannot be full.
-        debug_assert!(pushed.is_ok());
+        if self.index >= lane.own_rings() {
+            // Borrowed: back to the reserve, for whichever lane runs out next.
+            // SAFETY: the drain owns the ring; pins end before a take.
+            unsafe { lane.give_back(self.index, Place::Drain) };
+        } else {
+            lane.places.moved(self.index, Place::Drain, Place::Free);
+            // SAFETY: the drain is the free queue's only producer (`&mut LaneDrain`).
+            let pushed = unsafe { lane.free.producer() }.push(self.index);
+            // The free queue holds every ring of the lane, so it cannot be full.
+            debug_assert!(pushed.is_ok());
+        }
         // A blocking lane's producer may be waiting for this ring: the drain's owner
         // wakes it (`Lane::rings_recycled`).
         lane.drain.recycled.add(1);

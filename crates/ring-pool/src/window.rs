@@ -101,9 +101,7 @@ impl<T: Copy> Lane<T> {
     /// The producer: publishes that it holds `ring` (just swapped out: its records are
     /// counted as written) as its context window.
     pub(crate) fn publish_held(&self, ring: u32) {
-        self.producer
-            .windows
-            .set_held(self.rings[ring as usize].len());
+        self.producer.windows.set_held(self.ring(ring).len());
     }
 
     /// The lane's counters as a stopping drain accounts for them: the unkept windows of
@@ -118,7 +116,7 @@ impl<T: Copy> Lane<T> {
             let now = self.producer_now();
             let unkept = match now.1 {
                 Some(ring) if self.is_flight_recorder() && !self.producer.windows.is_kept(ring) => {
-                    self.rings[ring as usize].unread() as u64
+                    self.ring(ring).unread() as u64
                 }
                 _ => 0,
             };

@@ -17,10 +17,17 @@ pub enum RegistryError {
         /// The limit.
         max: usize,
     },
-    /// The index lane's configuration is invalid.
+    /// The index lane's configuration is invalid (or its reserve's).
     IndexLane(LaneConfigError),
-    /// The detail lane's configuration is invalid.
+    /// The detail lane's configuration is invalid (or its reserve's).
     DetailLane(LaneConfigError),
+    /// A reserve budget above 0 that does not hold one ring of its lanes.
+    ReserveBelowOneRing {
+        /// The budget, bytes.
+        bytes: usize,
+        /// One ring of the lanes, bytes.
+        ring_bytes: usize,
+    },
 }
 
 impl fmt::Display for RegistryError {
@@ -32,6 +39,10 @@ impl fmt::Display for RegistryError {
             }
             Self::IndexLane(error) => write!(f, "index lane: {error}"),
             Self::DetailLane(error) => write!(f, "detail lane: {error}"),
+            Self::ReserveBelowOneRing { bytes, ring_bytes } => write!(
+                f,
+                "a reserve of {bytes} bytes holds no ring of {ring_bytes} bytes"
+            ),
         }
     }
 }

@@ -79,11 +79,11 @@ mod sync;
 mod wake;
 
 pub use active_slot::{ActiveSlot, RetiredSlot};
-pub use config::{MAX_CAPACITY, RegistryConfig};
+pub use config::{MAX_CAPACITY, RegistryConfig, ReserveConfig};
 pub use drain::RegistryDrain;
 pub use error::{RegisterError, RegistryError, ReleaseError};
 pub use handle::{Flushed, ThreadHandle};
-pub use registry::Registry;
+pub use registry::{Registry, ReserveCounts, ReserveUsage};
 pub use slot::SlotIdentity;
 
 #[cfg(all(test, not(loom)))]
@@ -91,6 +91,9 @@ mod tests;
 
 #[cfg(all(test, not(loom)))]
 mod block_tests;
+
+#[cfg(all(test, not(loom)))]
+mod reserve_tests;
 
 #[cfg(all(test, loom))]
 mod loom_tests;

@@ -1,7 +1,7 @@
 //! The registry: its slots, registration of a thread, shutdown, and the single drain.
 
 use crate::block::ProducerWaiter;
-use crate::config::RegistryConfig;
+use crate::config::{RegistryConfig, ReserveConfig};
 use crate::drain::RegistryDrain;
 use crate::error::{RegisterError, RegistryError};
 use crate::handle::ThreadHandle;
@@ -10,7 +10,7 @@ use crate::occupancy::Occupancy;
 use crate::slot::{AtomicSlotWord, NOT_REPORTED, Slot, SlotIdentity, SlotState, SlotWord};
 use crate::sync::{AtomicBool, Ordering, Statistic, UnsafeCell};
 use crate::wake::DrainParking;
-use ada_ring_pool::Lane;
+use ada_ring_pool::{Lane, LaneConfig, LaneConfigError, LaneMode, Reserve};
 use core::fmt;
 use crossbeam_utils::CachePadded;
 use std::sync::Arc;
@@ -31,6 +31,75 @@ pub struct Registry<I, D> {
     pub(crate) drain_taken: AtomicBool,
     /// Where the drain parks and producers wake it.
     pub(crate) parking: DrainParking,
+    /// The shared reserves the lanes borrow from, if their budgets hold a ring.
+    index_reserve: Option<Arc<Reserve<I>>>,
+    detail_reserve: Option<Arc<Reserve<D>>>,
+}
+
+/// How much of a registry's shared reserves is in use ([`Registry::reserve_usage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ReserveUsage {
+    /// The index lanes' reserve.
+    pub index: ReserveCounts,
+    /// The detail lanes' reserve.
+    pub detail: ReserveCounts,
+}
+
+/// One reserve's size and use (all zero without a reserve).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ReserveCounts {
+    /// Rings in the reserve.
+    pub rings: usize,
+    /// Bytes of records those rings hold.
+    pub bytes: usize,
+    /// Rings lent to lanes now.
+    pub lent: usize,
+    /// The most rings lent at once so far.
+    pub high_water: usize,
+}
+
+impl ReserveCounts {
+    fn of<T>(reserve: Option<&Arc<Reserve<T>>>) -> Self {
+        reserve.map_or_else(Self::default, |reserve| Self {
+            rings: reserve.len(),
+            bytes: reserve.bytes(),
+            lent: reserve.lent(),
+            high_water: reserve.high_water(),
+        })
+    }
+}
+
+/// A reserve of `bytes` of rings shaped as `lane`'s, or `None` for 0 bytes.
+fn reserve_for<T: Copy>(
+    lane: &LaneConfig,
+    bytes: usize,
+    lane_error: fn(LaneConfigError) -> RegistryError,
+) -> Result<Option<Arc<Reserve<T>>>, RegistryError> {
+    if bytes == 0 {
+        return Ok(None);
+    }
+    if matches!(lane.mode, LaneMode::FlightRecorder { .. }) {
+        return Err(lane_error(LaneConfigError::ReserveOnFlightRecorder));
+    }
+    let ring_bytes = lane.ring_records.max(1) * size_of::<T>().max(1);
+    let rings = bytes / ring_bytes;
+    if rings == 0 {
+        return Err(RegistryError::ReserveBelowOneRing { bytes, ring_bytes });
+    }
+    Reserve::new(lane.ring_records, rings)
+        .map(|reserve| Some(Arc::new(reserve)))
+        .map_err(lane_error)
+}
+
+/// A lane of `config`, borrowing from `reserve` if there is one.
+fn lane<T: Copy>(
+    config: LaneConfig,
+    reserve: Option<&Arc<Reserve<T>>>,
+) -> Result<Lane<T>, LaneConfigError> {
+    match reserve {
+        Some(reserve) => Lane::with_reserve(config, Arc::clone(reserve)),
+        None => Lane::new(config),
+    }
 }
 
 // SAFETY: the identity cells are written only by the thread that claimed the slot's bit
@@ -50,7 +119,28 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Registry<I, D> {
     /// assert_eq!(Registry::<u64, u64>::new(config).err(), Some(RegistryError::ZeroCapacity));
     /// ```
     pub fn new(config: RegistryConfig) -> Result<Arc<Self>, RegistryError> {
+        Self::with_reserve(config, ReserveConfig::default())
+    }
+
+    /// Builds a registry whose lanes borrow from shared reserves of the given budgets
+    /// when their own rings are all out (see [`ReserveConfig`]).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new); [`RegistryError::ReserveBelowOneRing`] for a budget above 0
+    /// that holds no ring; a lane error ([`LaneConfigError::ReserveTooLarge`],
+    /// [`LaneConfigError::ReserveOnFlightRecorder`]) for a reserve its lanes cannot use.
+    pub fn with_reserve(
+        config: RegistryConfig,
+        reserve: ReserveConfig,
+    ) -> Result<Arc<Self>, RegistryError> {
         RegistryError::check_capacity(config.capacity)?;
+        let index_reserve =
+            reserve_for(&config.index, reserve.index_bytes, RegistryError::IndexLane)?;
+        let detail_reserve = reserve_for(
+            &config.detail,
+            reserve.detail_bytes,
+            RegistryError::DetailLane,
+        )?;
         // A plain loop: a slot is kilobytes (two lanes), and collecting them through
         // iterator adapters kept several copies of one on the stack (loom models build
         // registries on 32 KiB stacks).
@@ -58,8 +148,10 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Registry<I, D> {
         for _ in 0..config.capacity {
             slots.push(Slot {
                 state: CachePadded::new(AtomicSlotWord::new(SlotWord::NEVER_USED)),
-                index: Lane::new(config.index).map_err(RegistryError::IndexLane)?,
-                detail: Lane::new(config.detail).map_err(RegistryError::DetailLane)?,
+                index: lane(config.index, index_reserve.as_ref())
+                    .map_err(RegistryError::IndexLane)?,
+                detail: lane(config.detail, detail_reserve.as_ref())
+                    .map_err(RegistryError::DetailLane)?,
                 identity: UnsafeCell::new(None),
                 reported: [const { Statistic::new(NOT_REPORTED) }; 2],
             });
@@ -78,7 +170,18 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Registry<I, D> {
             shutting_down: AtomicBool::new(false),
             drain_taken: AtomicBool::new(false),
             parking: DrainParking::new(),
+            index_reserve,
+            detail_reserve,
         }))
+    }
+
+    /// The shared reserves' sizes and use now (all zero without reserves).
+    #[must_use]
+    pub fn reserve_usage(&self) -> ReserveUsage {
+        ReserveUsage {
+            index: ReserveCounts::of(self.index_reserve.as_ref()),
+            detail: ReserveCounts::of(self.detail_reserve.as_ref()),
+        }
     }
 
     /// The registry's configuration.
