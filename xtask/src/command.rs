@@ -116,3 +116,23 @@ pub(crate) fn workspace() -> Result<Workspace, String> {
         target_directory,
     })
 }
+
+/// Runs the release build of the experiment `benches/benches/{name}.rs` (a bench target
+/// without criterion's harness) with `args`; fails when it does.
+pub(crate) fn run_experiment(
+    name: &str,
+    args: impl IntoIterator<Item = String>,
+) -> Result<(), String> {
+    let mut command = cargo();
+    command.args([
+        "bench",
+        "--locked",
+        "-p",
+        "ada-benches",
+        "--bench",
+        name,
+        "--",
+    ]);
+    command.args(args);
+    exec(&mut command)
+}

@@ -14,6 +14,8 @@
 //!   [`coverage`](mod@coverage)).
 //! - `wakeup [OPTIONS]`: the drain's wake-up experiment, losses and submit → take
 //!   latency of a burst into a parked and a busy drain (see [`wakeup`](mod@wakeup)).
+//! - `elastic [OPTIONS]`: fixed lanes vs a shared reserve of the same memory under
+//!   bursts and drain stalls (see [`elastic`](mod@elastic)).
 //!
 //! Cargo is called through `$CARGO` (the cargo that runs the xtask); the nightly stages
 //! use the pinned nightly through `rustup run`, installing it first when missing.
@@ -23,6 +25,7 @@ mod ci;
 mod command;
 mod cost;
 mod coverage;
+mod elastic;
 mod export_bench;
 mod mutants;
 mod scaling;
@@ -60,6 +63,11 @@ commands:
                       bursts into a parked and a busy drain: losses per run and
                       submit -> take latency (waits for an idle machine unless
                       --noisy); fails when a run lost an event
+  elastic [--stalls-ms 1,5,20] [--bursts 4096,16384,...]
+                      8 threads bursting in turn while the drain stalls: drops with
+                      fixed lanes, with a shared reserve of the same memory, and with
+                      the whole budget per lane; fails when the reserve did not
+                      absorb a burst that fit it
 ";
 
 fn main() -> ExitCode {
@@ -73,6 +81,7 @@ fn main() -> ExitCode {
         Some("cost") => cost::run(&args[1..]),
         Some("export-bench") => export_bench::run(&args[1..]),
         Some("wakeup") => wakeup::run(&args[1..]),
+        Some("elastic") => elastic::run(&args[1..]),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

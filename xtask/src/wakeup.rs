@@ -8,26 +8,14 @@
 //! `--noisy` is given.
 //! Fails when a run lost an event.
 
-use crate::command::{cargo, exec};
+use crate::command::run_experiment;
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let noisy = args.iter().any(|arg| arg == "--noisy");
-    let mut command = cargo();
-    command.args([
-        "bench",
-        "--locked",
-        "-p",
-        "ada-benches",
-        "--bench",
-        "wakeup",
-        "--",
-    ]);
-    if !noisy {
-        command.arg("--quiet");
-    }
-    command.args(
-        args.iter()
-            .filter(|arg| *arg != "--noisy" && *arg != "--quiet"),
-    );
-    exec(&mut command)
+    let quiet = (!noisy).then(|| "--quiet".to_owned());
+    let rest = args
+        .iter()
+        .filter(|arg| *arg != "--noisy" && *arg != "--quiet")
+        .cloned();
+    run_experiment("wakeup", quiet.into_iter().chain(rest))
 }

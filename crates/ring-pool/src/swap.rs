@@ -157,7 +157,9 @@ impl<T: Copy> Lane<T> {
         }
         let next = match reason {
             RotateReason::RingFull => self.empty_ring_or_apply_policy(state),
-            RotateReason::Flush => self.empty_ring(state),
+            // A flush never borrows: a thread that flushes and goes quiet would keep
+            // the borrowed ring as its active ring, idle, away from the other lanes.
+            RotateReason::Flush => self.own_empty_ring(state),
         };
         let Some(next) = next else {
             if reason == RotateReason::RingFull && self.config.policy.is_block() {
@@ -193,22 +195,28 @@ impl<T: Copy> Lane<T> {
         rotation
     }
 
-    /// An empty ring at hand: a spare, then one from the free queue, then one borrowed
-    /// from the shared reserve.
-    fn empty_ring(&self, state: &mut ProducerState) -> Option<u32> {
+    /// An empty ring of the lane's own: a spare, then one from the free queue.
+    fn own_empty_ring(&self, state: &mut ProducerState) -> Option<u32> {
         if let Some(ring) = state.spare.pop() {
             return Some(ring);
         }
         // SAFETY: the producer is the free queue's only consumer.
-        let ring = match unsafe { self.free.consumer() }.pop() {
-            Some(ring) => {
-                self.places.moved(ring, Place::Free, Place::Producer);
-                ring
-            }
-            None => self.borrow_ring()?,
-        };
-        // The drain recycled it (to the free queue or the reserve), so any pin on it
-        // has ended.
+        let ring = unsafe { self.free.consumer() }.pop()?;
+        self.places.moved(ring, Place::Free, Place::Producer);
+        // The drain recycled it, so any pin on it has ended.
+        state.pin_ended_on(ring);
+        Some(ring)
+    }
+
+    /// An empty ring at hand: one of the lane's own, else one borrowed from the shared
+    /// reserve.
+    fn empty_ring(&self, state: &mut ProducerState) -> Option<u32> {
+        if let Some(ring) = self.own_empty_ring(state) {
+            return Some(ring);
+        }
+        let ring = self.borrow_ring()?;
+        // The drain gave it back to the reserve after it took it, so any pin this lane
+        // saw on it (when it last had it) has ended.
         state.pin_ended_on(ring);
         Some(ring)
     }
