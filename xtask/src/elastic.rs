@@ -1,10 +1,11 @@
-//! `cargo xtask elastic [--stalls-ms 1,5,20] [--bursts 4096,...]`: the elastic-buffering
+//! `cargo xtask elastic [--stalls-ms 1,5,20] [--bursts 4096,...] [--polling]`: the elastic-buffering
 //! experiment (issue 17), the release build of `benches/benches/elastic.rs`: 8 threads
 //! take turns bursting at full speed while the drain's sink sleeps, with fixed lanes,
 //! smaller lanes plus a shared reserve of the same total memory, and lanes given the
 //! whole budget each; prints the events dropped per layout, stall and burst. Fails when
 //! the reserve did not absorb a burst that fit it, or the fixed lanes kept one that
-//! did not fit them.
+//! did not fit them. With `--polling [--sink-us 90,110,...]`: the drain's poll orders
+//! compared under a slow sink.
 
 use crate::command::run_experiment;
 

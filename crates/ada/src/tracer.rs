@@ -166,6 +166,16 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> TracerBuilder<I, D> {
         self
     }
 
+    /// How many of the reserve's rings one thread's index lane may keep as its own while
+    /// it keeps borrowing, giving them back once it stops needing them (runtime
+    /// resizing; see [`Reserve::adopting`](ada_ring_pool::Reserve::adopting)). 0 (the
+    /// default): every borrowed ring goes back to the reserve once delivered.
+    #[must_use]
+    pub fn reserve_adoption(mut self, per_lane: usize) -> Self {
+        self.reserve.adopt_per_lane = per_lane;
+        self
+    }
+
     /// The drain: quantum, idle behaviour, latency bound, CPU pinning.
     #[must_use]
     pub fn drain(mut self, drain: DrainConfig) -> Self {

@@ -126,6 +126,22 @@ pub struct DrainConfig {
     /// so it neither migrates nor competes with producers pinned elsewhere. `None`: the
     /// OS schedules it.
     pub pin_to_cpu: Option<usize>,
+    /// In which order a pass visits the threads (every thread is visited once per pass
+    /// either way, at most `quantum` rings per lane: the same starvation bound).
+    pub poll_order: PollOrder,
+}
+
+/// In which order a drain pass visits the registered threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum PollOrder {
+    /// From a start that moves one slot further each pass.
+    #[default]
+    RoundRobin,
+    /// The lanes closest to running out first: by submitted rings over the lane's rings
+    /// (the fuller of a thread's two lanes), ties in round-robin order. A pass that
+    /// finds one thread's lanes nearly full serves it before threads whose rings can
+    /// wait, so with a slow sink its rings come back sooner.
+    FullestFirst,
 }
 
 impl Default for DrainConfig {
@@ -138,6 +154,7 @@ impl Default for DrainConfig {
             park_interval: Duration::from_millis(10),
             latency_bound: Duration::from_millis(10),
             pin_to_cpu: None,
+            poll_order: PollOrder::RoundRobin,
         }
     }
 }

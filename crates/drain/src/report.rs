@@ -108,6 +108,9 @@ pub struct DrainReport {
     /// reserves; absent from older reports.
     #[serde(default)]
     pub reserve: ada_thread_registry::ReserveUsage,
+    /// The order the drain's passes visited the threads in (`DrainConfig::poll_order`).
+    #[serde(default)]
+    pub poll_order: crate::PollOrder,
     /// Jain's fairness index over rings delivered per thread (1 = perfectly even).
     pub fairness_index: f64,
     /// Every thread seen: retired ones with final counters, live ones as of the stop.

@@ -192,12 +192,18 @@ fn drain_thread__stop_when_running__then_drains_and_stops() {
     assert_eq!(report.bytes_delivered, report.totals.events_delivered * 8);
 }
 
-#[test]
-fn drain_worker__multiple_producers__then_processes_fairly() {
+#[rstest::rstest]
+#[case::round_robin(PollOrder::RoundRobin)]
+#[case::fullest_first(PollOrder::FullestFirst)]
+fn drain_worker__multiple_producers__then_processes_fairly(#[case] poll_order: PollOrder) {
     // Unequal producers: every one is served, nothing is lost uncounted.
     let registry = registry(8, 64);
     let sink = CollectingSink::default();
-    let mut drain = Drain::new(Arc::clone(&registry), sink.clone(), fast()).unwrap();
+    let config = DrainConfig {
+        poll_order,
+        ..fast()
+    };
+    let mut drain = Drain::new(Arc::clone(&registry), sink.clone(), config).unwrap();
     drain.start().unwrap();
     std::thread::scope(|s| {
         for (thread, events) in [(0_u64, 20_000_u64), (1, 2_000), (2, 200), (3, 20)] {
@@ -225,6 +231,10 @@ fn drain_worker__multiple_producers__then_processes_fairly() {
         assert!(records.iter().any(|r| r / 1_000_000 == thread));
     }
     assert!(report.fairness_index > 0.0 && report.fairness_index <= 1.0);
+    assert_eq!(
+        report.poll_order, poll_order,
+        "the report says which order ran"
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::control::{IdleStep, Moved, Passes, drive};
 use crate::metrics::{Histogram, LiveMetrics, fairness_index};
 use crate::report::{DrainReport, LaneGeometries, ThreadReport};
 use crate::sink::{Delivery, LaneKind, Origin, Sink, SinkError};
-use crate::{DrainConfig, DrainError, Shared, sync};
+use crate::{DrainConfig, DrainError, PollOrder, Shared, sync};
 use ada_ring_pool::{LaneDrain, LaneSnapshot};
 use ada_thread_registry::{ActiveSlot, Registry, RegistryDrain};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -78,6 +78,8 @@ struct Poller<'a, I, D> {
     now: Instant,
     /// Where the counters are published for `Drain::snapshot`.
     live: &'a LiveMetrics,
+    /// The slots of a `FullestFirst` pass, in visiting order (kept to reuse its memory).
+    order: Vec<(u32, usize)>,
 }
 
 pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
@@ -116,6 +118,7 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
         last_sweep: Instant::now(),
         now: Instant::now(),
         live: &shared.live,
+        order: Vec::with_capacity(registry.config().capacity),
     };
     drive(&shared.state, registry, &mut drain, config, &mut poller);
     // Caught like a delivery's panic: counted, and the report is still returned.
@@ -130,6 +133,7 @@ pub(crate) fn run<I: Copy + Send + 'static, D: Copy + Send + 'static>(
     let mut report = poller.finish(&mut drain);
     report.pinned_cpu = config.pin_to_cpu;
     report.reserve = registry.reserve_usage();
+    report.poll_order = config.poll_order;
     // Read before `finish`, so the sink is given the report that `stop` returns (the
     // sink's last two calls are not counted).
     report.drain_cpu_ns = ada_clock::thread_cpu_time()
@@ -257,14 +261,21 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Poller<'_, I, D> {
         last: bool,
     ) -> (Moved, Instant) {
         let mut moved = Moved::default();
-        drain.for_each_slot(|mut slot| {
+        let poll_order = self.config.poll_order;
+        let mut order = std::mem::take(&mut self.order);
+        let visit = |mut slot: ActiveSlot<'_, '_, I, D>| {
             let visited = self.visit(&mut slot, started, sweep, last);
             moved.taken += visited.taken;
             moved.other += visited.other;
             if slot.is_retiring() {
                 self.release(slot);
             }
-        });
+        };
+        match poll_order {
+            PollOrder::RoundRobin => drain.for_each_slot(visit),
+            PollOrder::FullestFirst => drain.for_each_slot_fullest_first(&mut order, visit),
+        };
+        self.order = order;
         let end = Instant::now();
         let elapsed = u64::try_from((end - started).as_nanos()).unwrap_or(u64::MAX);
         self.histogram.record(elapsed);

@@ -104,6 +104,12 @@ pub(crate) struct DrainSide {
     pub(crate) counters: DrainCounters,
     /// Rings the drain has put back in the free queue (`Lane::rings_recycled`).
     pub(crate) recycled: Counter,
+    /// The reserve's rings this lane keeps as its own now (`Reserve::adopting`), and
+    /// which: written by the drain only.
+    adopted: Counter,
+    adopted_rings: BorrowedRings,
+    /// The lane's `rings_borrowed` when the drain last decided about a borrowed ring.
+    borrowed_seen: Counter,
     /// How far the drain has delivered, for each delivery's gap.
     ledger: UnsafeCell<Ledger>,
 }
@@ -170,7 +176,10 @@ impl<T: Copy> Lane<T> {
             .map(|_| RingBuffer::with_capacity(config.ring_records))
             .collect::<Result<Box<[_]>, _>>()
             .map_err(LaneConfigError::Storage)?;
-        let free = Queue::with_capacity(config.rings).map_err(LaneConfigError::Storage)?;
+        // Own rings, and the reserve's rings the lane may keep (`Reserve::adopting`).
+        let adoptable = reserve.as_ref().map_or(0, |reserve| reserve.adopt_limit());
+        let free =
+            Queue::with_capacity(config.rings + adoptable).map_err(LaneConfigError::Storage)?;
         Ok(Self {
             config,
             rings,
@@ -192,6 +201,9 @@ impl<T: Copy> Lane<T> {
                 pins_ended: AtomicPinEpoch::new(PinEpoch::NONE_ENDED),
                 counters: DrainCounters::default(),
                 recycled: Counter::default(),
+                adopted: Counter::default(),
+                adopted_rings: BorrowedRings::default(),
+                borrowed_seen: Counter::default(),
                 ledger: UnsafeCell::new(Ledger::default()),
             }),
             places: PlaceTracker::new(config.rings, addresses - config.rings),
@@ -347,6 +359,9 @@ impl<T: Copy> Lane<T> {
         self.producer.windows.reset();
         self.drain.counters.reset();
         self.drain.recycled.reset();
+        self.drain.adopted.reset();
+        self.drain.adopted_rings.take_all(|_| {});
+        self.drain.borrowed_seen.reset();
     }
 
     /// Ring `ring` of the lane: its own, or (numbered after them) the reserve's.
@@ -397,6 +412,41 @@ impl<T: Copy> Lane<T> {
         self.places.moved(ring, Place::Reserve, Place::Producer);
         self.producer.counters.rings_borrowed.add(1);
         Some(ring)
+    }
+
+    /// Whether the lane keeps borrowed ring `ring` (the lane's number), which the drain
+    /// has just delivered and reset, as its own: the drain's decision of
+    /// [`Reserve::adopting`]. Drain only.
+    pub(crate) fn keeps_borrowed(&self, ring: u32) -> bool {
+        let Some(reserve) = &self.reserve else {
+            return false;
+        };
+        let lent = ring - self.own_rings();
+        // Relaxed: a statistic of the producer's; a stale value delays a decision by one
+        // ring.
+        let borrowed = self.producer.counters.rings_borrowed.get();
+        let pressure = borrowed != self.drain.borrowed_seen.get();
+        self.drain.borrowed_seen.set(borrowed);
+        let kept = self.drain.adopted_rings.contains(lent);
+        let adopted = self.drain.adopted.get();
+        if pressure && (kept || adopted < reserve.adopt_limit() as u64) {
+            if !kept {
+                self.drain.adopted_rings.insert(lent);
+                self.drain.adopted.add(1);
+            }
+            return true;
+        }
+        if kept {
+            self.drain.adopted_rings.remove(lent);
+            self.drain.adopted.set(adopted - 1);
+        }
+        false
+    }
+
+    /// The reserve's rings this lane keeps as its own now (a statistic).
+    #[must_use]
+    pub fn adopted_rings(&self) -> u64 {
+        self.drain.adopted.get()
     }
 
     /// Gives borrowed ring `ring` (the lane's number) back to the reserve, from `from`.

@@ -66,15 +66,16 @@ fn model(
     preemptions: usize,
     yields: bool,
 ) -> BTreeSet<Outcome> {
-    model_with_reserve(config, 0, events, collects, preemptions, yields).0
+    model_with_reserve(config, (0, 0), events, collects, preemptions, yields).0
 }
 
-/// As [`model`], for a lane that borrows from a shared reserve of `reserve_rings` rings;
-/// also checks that every borrowed ring is back in the reserve at the end, and returns
-/// the rings borrowed in each execution.
+/// As [`model`], for a lane that borrows from a shared reserve of `reserve.0` rings, of
+/// which it may keep `reserve.1` (`Reserve::adopting`); also checks that every borrowed
+/// ring is back in the reserve once the lane is dropped, and returns the rings borrowed
+/// in each execution.
 fn model_with_reserve(
     config: LaneConfig,
-    reserve_rings: usize,
+    (reserve_rings, adopt): (usize, usize),
     events: u64,
     collects: usize,
     preemptions: usize,
@@ -89,7 +90,11 @@ fn model_with_reserve(
     builder.max_branches = 100000;
     builder.check(move || {
         let reserve = (reserve_rings > 0).then(|| {
-            std::sync::Arc::new(Reserve::<u64>::new(config.ring_records, reserve_rings).unwrap())
+            std::sync::Arc::new(
+                Reserve::<u64>::new(config.ring_records, reserve_rings)
+                    .unwrap()
+                    .adopting(adopt),
+            )
         });
         let lane = Arc::new(
             match &reserve {
@@ -163,6 +168,9 @@ fn model_with_reserve(
         assert_eq!(snapshot.events_delivered, seen.len() as u64);
         assert!(snapshot.is_conserved(), "{snapshot:?}");
         if let Some(reserve) = &reserve {
+            // A ring the lane keeps goes back when the lane is dropped.
+            assert_eq!(reserve.lent() as u64, lane.adopted_rings());
+            drop(lane);
             assert_eq!(reserve.lent(), 0, "every borrowed ring is back");
         }
         seen_borrowed
@@ -366,16 +374,26 @@ fn loom__borrow_vs_give_back_vs_drop_oldest_take_back__then_one_owner_and_every_
     // with all three out the producer takes back the oldest submitted ring, which may
     // be the borrowed one. In every execution: order, exact conservation, gaps, the
     // place tracker (a ring in two places panics), and the reserve whole at the end.
-    let (outcomes, borrowed) =
-        model_with_reserve(config(2, 1, ExhaustionPolicy::DropOldest), 1, 4, 0, 2, true);
-    assert!(
-        borrowed.contains(&0) && borrowed.iter().any(|&b| b > 0),
-        "explored a swap that borrowed and one that did not: {borrowed:?}"
-    );
-    assert!(
-        outcomes.iter().any(|(_, lost, _, _, _)| *lost > 0),
-        "explored a take-back: {outcomes:?}"
-    );
+    // Then again with a lane that may keep the reserve's ring (`Reserve::adopting`):
+    // the drain then puts it in the lane's free queue instead.
+    for adopt in [0, 1] {
+        let (outcomes, borrowed) = model_with_reserve(
+            config(2, 1, ExhaustionPolicy::DropOldest),
+            (1, adopt),
+            4,
+            0,
+            2,
+            true,
+        );
+        assert!(
+            borrowed.contains(&0) && borrowed.iter().any(|&b| b > 0),
+            "explored a swap that borrowed and one that did not: {borrowed:?}"
+        );
+        assert!(
+            outcomes.iter().any(|(_, lost, _, _, _)| *lost > 0),
+            "explored a take-back: {outcomes:?}"
+        );
+    }
 }
 
 #[test]

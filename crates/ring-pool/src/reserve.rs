@@ -61,6 +61,9 @@ pub struct Reserve<T> {
     /// atomics even under loom, like the lanes' counters).
     lent: StatisticWord,
     high_water: StatisticWord,
+    /// How many of the reserve's rings one lane may keep as its own (see
+    /// [`adopting`](Self::adopting)).
+    adopt_limit: usize,
 }
 
 impl<T: Copy> Reserve<T> {
@@ -95,7 +98,29 @@ impl<T: Copy> Reserve<T> {
             head: AtomicU32::new(u32::from(rings > 0)),
             lent: StatisticWord::new(0),
             high_water: StatisticWord::new(0),
+            adopt_limit: 0,
         })
+    }
+
+    /// Lets a lane that keeps borrowing keep up to `per_lane` of the reserve's rings as
+    /// its own for as long as it keeps needing them (runtime resizing): when the drain
+    /// recycles a borrowed ring of a lane that borrowed again since the drain's previous
+    /// such decision, it puts the ring in that lane's free queue (the lane grows) instead
+    /// of the reserve; when it recycles a ring the lane kept and the lane has not
+    /// borrowed since, it gives the ring back (the lane shrinks). A ring moves only when
+    /// the drain holds it, delivered: never one in use. 0 (the default): every borrowed
+    /// ring goes back to the reserve at once.
+    ///
+    /// ```
+    /// use ada_ring_pool::Reserve;
+    /// let reserve = Reserve::<u64>::new(64, 8)?.adopting(2);
+    /// assert_eq!(reserve.adopt_limit(), 2);
+    /// # Ok::<(), ada_ring_pool::LaneConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn adopting(mut self, per_lane: usize) -> Self {
+        self.adopt_limit = per_lane.min(self.rings.len());
+        self
     }
 }
 
@@ -128,6 +153,12 @@ impl<T> Reserve<T> {
     #[must_use]
     pub fn high_water(&self) -> usize {
         self.high_water.load(core::sync::atomic::Ordering::Relaxed) as usize
+    }
+
+    /// How many of the reserve's rings one lane may keep ([`adopting`](Self::adopting)).
+    #[must_use]
+    pub fn adopt_limit(&self) -> usize {
+        self.adopt_limit
     }
 
     /// Bytes of ring records the reserve holds.
@@ -236,6 +267,11 @@ impl BorrowedRings {
     pub(crate) fn insert(&self, lent: u32) {
         self.0[lent as usize / 32]
             .fetch_or(1 << (lent % 32), core::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn contains(&self, lent: u32) -> bool {
+        self.0[lent as usize / 32].load(core::sync::atomic::Ordering::Relaxed) & (1 << (lent % 32))
+            != 0
     }
 
     pub(crate) fn remove(&self, lent: u32) {

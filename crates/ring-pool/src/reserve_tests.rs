@@ -224,3 +224,52 @@ fn reserve__blocking_lane__then_borrows_before_it_waits() {
     assert!(producer.try_write(6).is_err(), "then it blocks");
     assert_eq!(lane.snapshot().rings_borrowed, 1);
 }
+
+#[test]
+fn reserve__adopting_lane_keeps_borrowing__then_grows_and_shrinks_back_only_free_rings() {
+    let reserve = Arc::new(Reserve::<u64>::new(4, 4).unwrap().adopting(2));
+    let lane = Lane::with_reserve(
+        config(2, 4, ExhaustionPolicy::DropNewest),
+        Arc::clone(&reserve),
+    )
+    .unwrap();
+    // SAFETY: the only producer.
+    let mut producer = unsafe { lane.producer() }.unwrap();
+    let mut next = 0_u64;
+    let mut write = |producer: &mut crate::LaneProducer<'_, u64>, n: u64| {
+        for _ in 0..n {
+            producer.write(next);
+            next += 1;
+        }
+    };
+    let mut seen = Vec::new();
+    // Two own rings, then two borrowed (the second one active).
+    write(&mut producer, 13);
+    assert_eq!(reserve.lent(), 2);
+    seen.extend(take_all(&lane));
+    assert_eq!(
+        (lane.adopted_rings(), reserve.lent()),
+        (1, 2),
+        "the lane borrowed again since the drain's last decision: it keeps the ring"
+    );
+    // Enough rings of its own now (two, and the kept one): no borrowing.
+    write(&mut producer, 12);
+    assert_eq!(lane.snapshot().rings_borrowed, 2, "no new borrowing");
+    seen.extend(take_all(&lane));
+    assert_eq!(
+        (lane.adopted_rings(), reserve.lent()),
+        (1, 1),
+        "the borrowed ring it was writing went back; the kept one is active"
+    );
+    write(&mut producer, 4);
+    seen.extend(take_all(&lane));
+    assert_eq!(
+        (lane.adopted_rings(), reserve.lent()),
+        (0, 0),
+        "no borrowing since: the kept ring went back once delivered"
+    );
+    producer.close();
+    seen.extend(take_all(&lane));
+    assert_eq!(seen, (0..next).collect::<Vec<_>>());
+    assert!(lane.snapshot().is_conserved());
+}

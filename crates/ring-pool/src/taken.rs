@@ -103,15 +103,17 @@ impl<'d, 'l, T: Copy> TakenRing<'d, 'l, T> {
         }
         // SAFETY: the drain owns the ring (claimed, not yet pushed back).
         unsafe { buffer.reset_unchecked() };
-        if self.index >= lane.own_rings() {
+        if self.index >= lane.own_rings() && !lane.keeps_borrowed(self.index) {
             // Borrowed: back to the reserve, for whichever lane runs out next.
             // SAFETY: the drain owns the ring; pins end before a take.
             unsafe { lane.give_back(self.index, Place::Drain) };
         } else {
+            // An own ring, or a borrowed one the lane keeps (`Reserve::adopting`).
             lane.places.moved(self.index, Place::Drain, Place::Free);
             // SAFETY: the drain is the free queue's only producer (`&mut LaneDrain`).
             let pushed = unsafe { lane.free.producer() }.push(self.index);
-            // The free queue holds every ring of the lane, so it cannot be full.
+            // The free queue holds every ring the lane owns or keeps, so it cannot be
+            // full.
             debug_assert!(pushed.is_ok());
         }
         // A blocking lane's producer may be waiting for this ring: the drain's owner

@@ -37,7 +37,7 @@ impl Default for RegistryConfig {
 /// use ada_thread_registry::{Registry, RegistryConfig, ReserveConfig};
 ///
 /// // 64 KiB of spare index rings (4 rings of 1024 16-byte records) for all threads.
-/// let reserve = ReserveConfig { index_bytes: 64 * 1024, detail_bytes: 0 };
+/// let reserve = ReserveConfig { index_bytes: 64 * 1024, ..ReserveConfig::default() };
 /// let registry = Registry::<[u64; 2], u64>::with_reserve(RegistryConfig::default(), reserve)?;
 /// assert_eq!(registry.reserve_usage().index.rings, 4);
 /// # Ok::<(), ada_thread_registry::RegistryError>(())
@@ -48,4 +48,7 @@ pub struct ReserveConfig {
     pub index_bytes: usize,
     /// Bytes of records in the detail lanes' reserve.
     pub detail_bytes: usize,
+    /// How many of a reserve's rings one lane may keep as its own while it keeps
+    /// borrowing (runtime resizing, [`ada_ring_pool::Reserve::adopting`]); 0: none.
+    pub adopt_per_lane: usize,
 }

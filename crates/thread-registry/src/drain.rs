@@ -49,6 +49,42 @@ impl<'r, I: Copy + Send + 'static, D: Copy + Send + 'static> RegistryDrain<'r, I
         visited
     }
 
+    /// Calls `f` for every slot that is active or retiring, as
+    /// [`for_each_slot`](Self::for_each_slot) does, but fullest first: by submitted rings
+    /// over the lane's rings (the fuller of the slot's two lanes, in thousandths), ties in
+    /// the round-robin order `for_each_slot` would visit them in. `order` is scratch
+    /// space (reused, so that a pass allocates nothing once it has grown). Returns how
+    /// many slots were visited.
+    pub fn for_each_slot_fullest_first(
+        &mut self,
+        order: &mut Vec<(u32, usize)>,
+        mut f: impl FnMut(ActiveSlot<'_, 'r, I, D>),
+    ) -> usize {
+        let registry = self.registry;
+        order.clear();
+        let fill = |submitted: usize, rings: usize| {
+            u32::try_from(submitted * 1000 / rings.max(1)).unwrap_or(u32::MAX)
+        };
+        self.for_each_slot(|slot| {
+            let entry = &registry.slots[slot.slot()];
+            let index = fill(entry.index.submitted_len(), registry.config.index.rings);
+            let detail = fill(entry.detail.submitted_len(), registry.config.detail.rings);
+            order.push((index.max(detail), slot.slot()));
+        });
+        // Stable: equal fills keep the round-robin order.
+        order.sort_by_key(|&(fill, _)| core::cmp::Reverse(fill));
+        let mut visited = 0;
+        for &(_, slot) in order.iter() {
+            // Acquire: as in `for_each_slot` (the state may have moved since the count).
+            let word = registry.slots[slot].state.load(Ordering::Acquire);
+            if word.state() != SlotState::Free {
+                visited += 1;
+                f(ActiveSlot::new(registry, slot, word));
+            }
+        }
+        visited
+    }
+
     /// Whether any occupied slot has work waiting: a submitted ring, or a retired thread
     /// whose slot can be released.
     #[must_use]

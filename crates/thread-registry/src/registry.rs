@@ -73,6 +73,7 @@ impl ReserveCounts {
 fn reserve_for<T: Copy>(
     lane: &LaneConfig,
     bytes: usize,
+    adopt_per_lane: usize,
     lane_error: fn(LaneConfigError) -> RegistryError,
 ) -> Result<Option<Arc<Reserve<T>>>, RegistryError> {
     if bytes == 0 {
@@ -87,7 +88,7 @@ fn reserve_for<T: Copy>(
         return Err(RegistryError::ReserveBelowOneRing { bytes, ring_bytes });
     }
     Reserve::new(lane.ring_records, rings)
-        .map(|reserve| Some(Arc::new(reserve)))
+        .map(|reserve| Some(Arc::new(reserve.adopting(adopt_per_lane))))
         .map_err(lane_error)
 }
 
@@ -134,11 +135,16 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Registry<I, D> {
         reserve: ReserveConfig,
     ) -> Result<Arc<Self>, RegistryError> {
         RegistryError::check_capacity(config.capacity)?;
-        let index_reserve =
-            reserve_for(&config.index, reserve.index_bytes, RegistryError::IndexLane)?;
+        let index_reserve = reserve_for(
+            &config.index,
+            reserve.index_bytes,
+            reserve.adopt_per_lane,
+            RegistryError::IndexLane,
+        )?;
         let detail_reserve = reserve_for(
             &config.detail,
             reserve.detail_bytes,
+            reserve.adopt_per_lane,
             RegistryError::DetailLane,
         )?;
         // A plain loop: a slot is kilobytes (two lanes), and collecting them through

@@ -24,7 +24,7 @@ fn config() -> RegistryConfig {
 fn reserve__budgets_its_lanes_cannot_use__then_typed_errors() {
     let below = ReserveConfig {
         index_bytes: 31, // one ring is 4 × 8 B
-        detail_bytes: 0,
+        ..ReserveConfig::default()
     };
     assert_eq!(
         Registry::<u64, u64>::with_reserve(config(), below).err(),
@@ -34,8 +34,8 @@ fn reserve__budgets_its_lanes_cannot_use__then_typed_errors() {
         })
     );
     let on_recorder = ReserveConfig {
-        index_bytes: 0,
         detail_bytes: 1 << 20,
+        ..ReserveConfig::default()
     };
     assert_eq!(
         Registry::<u64, u64>::with_reserve(config(), on_recorder).err(),
@@ -45,7 +45,7 @@ fn reserve__budgets_its_lanes_cannot_use__then_typed_errors() {
     );
     let too_large = ReserveConfig {
         index_bytes: 253 * 32,
-        detail_bytes: 0,
+        ..ReserveConfig::default()
     };
     assert!(matches!(
         Registry::<u64, u64>::with_reserve(config(), too_large).err(),
@@ -59,7 +59,7 @@ fn reserve__budgets_its_lanes_cannot_use__then_typed_errors() {
 fn reserve__threads_exit_holding_borrowed_rings__then_all_given_back_within_the_budget() {
     let reserve = ReserveConfig {
         index_bytes: 3 * 32, // 3 rings of 4 records
-        detail_bytes: 0,
+        ..ReserveConfig::default()
     };
     let registry = Registry::<u64, u64>::with_reserve(config(), reserve).unwrap();
     std::thread::scope(|s| {

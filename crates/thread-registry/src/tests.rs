@@ -803,3 +803,32 @@ fn handle__writes_after_the_final_report__then_counted_as_unreported() {
             .all(|reported| reported.get() == crate::slot::NOT_REPORTED)
     );
 }
+
+#[test]
+fn drain__fullest_first__then_fuller_lanes_first_ties_round_robin_every_slot_once() {
+    let registry = small(4);
+    let mut handles: Vec<_> = (0..4).map(|_| registry.register().unwrap()).collect();
+    // Submitted index rings (of 4): slot 0 one, slot 1 three, slot 2 none, slot 3 three.
+    for (handle, rings) in handles.iter_mut().zip([1, 3, 0, 3]) {
+        for event in 0..(8 * rings + 1) {
+            handle.index(event); // the last record makes the rotation that submits
+        }
+    }
+    let mut drain = registry.drain().unwrap();
+    let mut order = Vec::new();
+    let visited = |drain: &mut RegistryDrain<'_, u64, u64>, order: &mut Vec<(u32, usize)>| {
+        let mut slots = Vec::new();
+        let count = drain.for_each_slot_fullest_first(order, |slot| slots.push(slot.slot()));
+        assert_eq!(count, 4, "every occupied slot, once");
+        slots
+    };
+    // Round-robin starts at slot 0, then 1, ...: the ties (1 and 3) follow it.
+    assert_eq!(visited(&mut drain, &mut order), [1, 3, 0, 2]);
+    assert_eq!(visited(&mut drain, &mut order), [1, 3, 0, 2]);
+    assert_eq!(
+        visited(&mut drain, &mut order),
+        [3, 1, 0, 2],
+        "the rotation moved on: slot 3 comes before 1 from a start at 2"
+    );
+    drop(handles);
+}
