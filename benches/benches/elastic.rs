@@ -15,7 +15,9 @@
 //! `FullestFirst`): 8 threads each write a ring of 1,024 records every millisecond
 //! (paced), into 4-ring `DropOldest` lanes, for a second, while the sink spends a fixed
 //! time per ring (90 to 140 µs: 72 % to 112 % of what the drain can take); the events
-//! dropped per order and load, 3 runs each.
+//! dropped per order and load, 3 runs each; `--heavy N`: thread 0 writes N rings a
+//! millisecond; `--hogs N` adds N threads that spin for the second (a busy machine: the
+//! drain competes for a core).
 //!
 //! Not a criterion bench: `cargo xtask elastic`, or
 //! `cargo bench -p ada-benches --bench elastic -- [--stalls-ms 1,5,20] [--bursts 4096,...]
@@ -60,6 +62,18 @@ const LAYOUTS: [Layout; 3] = [
     },
 ];
 
+/// A tracer for the 8 threads with `DropOldest` index lanes of `rings` rings.
+fn builder(rings: usize) -> TracerBuilder<u64, u64> {
+    TracerBuilder::new()
+        .threads(THREADS)
+        .index_lane(LaneConfig {
+            rings,
+            ring_records: RING_RECORDS,
+            policy: ExhaustionPolicy::DropOldest,
+            mode: LaneMode::SubmitAll,
+        })
+}
+
 /// Counts what it is given; sleeps `stall` on the first index delivery after `armed`
 /// (`armed` stays set until the sleep is over).
 struct StallingSink {
@@ -94,15 +108,7 @@ struct Outcome {
 fn run(layout: Layout, stall: Duration, burst: u64) -> Outcome {
     let armed = Arc::new(AtomicBool::new(false));
     let delivered = Arc::new(AtomicU64::new(0));
-    let index = LaneConfig {
-        rings: layout.rings_per_lane,
-        ring_records: RING_RECORDS,
-        policy: ExhaustionPolicy::DropOldest,
-        mode: LaneMode::SubmitAll,
-    };
-    let tracer = TracerBuilder::<u64, u64>::new()
-        .threads(THREADS)
-        .index_lane(index)
+    let tracer = builder(layout.rings_per_lane)
         .reserve_bytes(layout.reserve_rings * RING_RECORDS * size_of::<u64>())
         .sink(StallingSink {
             stall,
@@ -201,17 +207,9 @@ impl Sink<u64, u64> for BusySink {
     }
 }
 
-/// One `--polling` run: the events dropped.
-fn polling_run(order: PollOrder, per_ring: Duration) -> DrainReport {
-    let index = LaneConfig {
-        rings: 4,
-        ring_records: RING_RECORDS,
-        policy: ExhaustionPolicy::DropOldest,
-        mode: LaneMode::SubmitAll,
-    };
-    let tracer = TracerBuilder::<u64, u64>::new()
-        .threads(THREADS)
-        .index_lane(index)
+/// One `--polling` run, with `hogs` threads spinning beside it (a busy machine).
+fn polling_run(order: PollOrder, per_ring: Duration, hogs: u64, heavy: u64) -> DrainReport {
+    let tracer = builder(4)
         .drain(DrainConfig {
             poll_order: order,
             ..DrainConfig::default()
@@ -222,14 +220,23 @@ fn polling_run(order: PollOrder, per_ring: Duration) -> DrainReport {
     let period = Duration::from_millis(1);
     let end = Instant::now() + Duration::from_secs(1);
     std::thread::scope(|s| {
-        for _ in 0..THREADS {
+        for _ in 0..hogs {
+            s.spawn(move || {
+                while Instant::now() < end {
+                    std::hint::spin_loop();
+                }
+            });
+        }
+        for thread in 0..THREADS {
             let tracer = &tracer;
+            // Thread 0 writes `heavy` rings per period, the others one.
+            let rings = if thread == 0 { heavy } else { 1 };
             s.spawn(move || {
                 let mut handle = tracer.handle().expect("a free slot");
                 let mut next = Instant::now();
                 let mut event = 0_u64;
                 while next < end {
-                    for _ in 0..RING_RECORDS {
+                    for _ in 0..RING_RECORDS as u64 * rings {
                         handle.index(event);
                         event += 1;
                     }
@@ -246,21 +253,24 @@ fn polling_run(order: PollOrder, per_ring: Duration) -> DrainReport {
 
 fn polling(args: &[String]) -> ExitCode {
     let delays = list(args, "--sink-us", &[90, 110, 125, 140]);
+    let hogs = list(args, "--hogs", &[0])[0];
+    let heavy = list(args, "--heavy", &[1])[0];
     println!(
         "polling: {THREADS} threads each write a ring of {RING_RECORDS} records every ms into 4-ring \
-         DropOldest lanes for 1 s; the sink spends a fixed time per ring; events dropped (3 runs)"
+         DropOldest lanes for 1 s; the sink spends a fixed time per ring; {hogs} threads spin \
+         beside them; events dropped (3 runs)"
     );
     println!(
         "\n{:>8} {:>6} {:>34} {:>34}",
         "sink/ring", "load", "RoundRobin dropped", "FullestFirst dropped"
     );
     for &delay in &delays {
-        let load = THREADS as f64 * delay as f64 / 1000.0;
+        let load = (THREADS as u64 - 1 + heavy) as f64 * delay as f64 / 1000.0;
         let mut cells = Vec::new();
         for order in [PollOrder::RoundRobin, PollOrder::FullestFirst] {
             let runs: Vec<String> = (0..3)
                 .map(|_| {
-                    let report = polling_run(order, Duration::from_micros(delay));
+                    let report = polling_run(order, Duration::from_micros(delay), hogs, heavy);
                     assert!(report.totals.is_conserved());
                     assert_eq!(report.poll_order, order);
                     let written = report.totals.events_written.max(1);

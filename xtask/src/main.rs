@@ -63,7 +63,8 @@ commands:
                       bursts into a parked and a busy drain: losses per run and
                       submit -> take latency (waits for an idle machine unless
                       --noisy); fails when a run lost an event
-  elastic [--stalls-ms 1,5,20] [--bursts 4096,16384,...] [--polling [--sink-us ..]]
+  elastic [--stalls-ms 1,5,20] [--bursts 4096,16384,...]
+          [--polling [--sink-us 90,..] [--heavy N] [--hogs N]]
                       8 threads bursting in turn while the drain stalls: drops with
                       fixed lanes, with a shared reserve of the same memory, and with
                       the whole budget per lane; fails when the reserve did not

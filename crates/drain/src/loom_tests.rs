@@ -135,6 +135,22 @@ impl Passes<u64, u64> for Collector {
     }
 }
 
+/// A registry of `capacity` slots whose lanes (both) have 2 rings of `ring_records`.
+fn registry(capacity: usize, ring_records: usize) -> std::sync::Arc<Registry<u64, u64>> {
+    let lane = LaneConfig {
+        rings: 2,
+        ring_records,
+        policy: ExhaustionPolicy::DropOldest,
+        mode: LaneMode::SubmitAll,
+    };
+    Registry::new(RegistryConfig {
+        capacity,
+        index: lane,
+        detail: lane,
+    })
+    .unwrap()
+}
+
 #[test]
 fn loom__stop_vs_submit_vs_park__then_no_lost_wake_up_and_no_missed_final_ring() {
     let parked = std::sync::Arc::new(Mutex::new(BTreeSet::new()));
@@ -143,18 +159,7 @@ fn loom__stop_vs_submit_vs_park__then_no_lost_wake_up_and_no_missed_final_ring()
     builder.preemption_bound = Some(2);
     builder.check(move || {
         // One-record rings: every second write submits a ring and wakes the drain.
-        let lane = LaneConfig {
-            rings: 2,
-            ring_records: 1,
-            policy: ExhaustionPolicy::DropOldest,
-            mode: LaneMode::SubmitAll,
-        };
-        let registry = Registry::<u64, u64>::new(RegistryConfig {
-            capacity: 2,
-            index: lane,
-            detail: lane,
-        })
-        .unwrap();
+        let registry = registry(2, 1);
         let state = Arc::new(AtomicU8::new(DrainState::Running as u8));
         let mut retiring = registry.register().unwrap();
         let mut quiet = registry.register().unwrap();
@@ -227,18 +232,7 @@ fn loom__retirement_vs_final_passes_and_cut__then_reported_once_nothing_in_fligh
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(2);
     builder.check(move || {
-        let lane = LaneConfig {
-            rings: 2,
-            ring_records: 2,
-            policy: ExhaustionPolicy::DropOldest,
-            mode: LaneMode::SubmitAll,
-        };
-        let registry = Registry::<u64, u64>::new(RegistryConfig {
-            capacity: 1,
-            index: lane,
-            detail: lane,
-        })
-        .unwrap();
+        let registry = registry(1, 2);
         // The stop is requested before the drain thread starts: it goes straight to
         // the final passes.
         let state = Arc::new(AtomicU8::new(DrainState::Stopping as u8));
