@@ -188,17 +188,15 @@ impl<I: Copy + Send + 'static, D: Copy + Send + 'static> Registry<I, D> {
     }
 
     /// Writes index records one after the other (adjacent in the lane: nothing of this
-    /// thread comes between them), as [`index_local`](Self::index_local).
+    /// thread comes between them), as [`index_local`](Self::index_local): one batch
+    /// ([`ThreadHandle::index_slice`]: one room check, one copy, one publishing store per
+    /// ring touched).
     ///
     /// # Errors
     /// As [`with_local`](Self::with_local).
     #[inline]
     pub fn index_all_local(self: &Arc<Self>, records: &[I]) -> Result<(), RegisterError> {
-        write_local(self, |handle| {
-            for record in records {
-                handle.index(*record);
-            }
-        })
+        write_local(self, |handle| handle.index_slice(records))
     }
 }
 

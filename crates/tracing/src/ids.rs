@@ -47,6 +47,9 @@ pub(crate) fn intern_markers(stats: &Stats) {
 struct FieldIds {
     name: &'static str,
     key: u32,
+    /// Named `message` (an event's text, which becomes its name): decided once here,
+    /// not by a string compare on every event.
+    message: bool,
     /// 0 until a value of this field is first truncated.
     truncated: Cell<u32>,
     /// The last string value and its id: a field that repeats its value (an event's
@@ -84,6 +87,7 @@ impl CallsiteIds {
             .map(|field| FieldIds {
                 name: field.name(),
                 key: id(field.name()),
+                message: field.name() == crate::fields::MESSAGE,
                 truncated: Cell::new(0),
                 last: RefCell::new(None),
             })
@@ -101,6 +105,11 @@ impl CallsiteIds {
     /// The key id of the field numbered `index` (0 for an index the callsite lacks).
     pub(crate) fn key(&self, index: usize) -> u32 {
         self.fields.get(index).map_or(0, |field| field.key)
+    }
+
+    /// Whether field `index` is named `message`.
+    pub(crate) fn is_message(&self, index: usize) -> bool {
+        self.fields.get(index).is_some_and(|field| field.message)
     }
 
     /// The id of `value`, a string value of field `index`: its last value's when it
@@ -179,17 +188,65 @@ impl Hasher for FastHasher {
 
 type Callsites = HashMap<usize, Rc<CallsiteIds>, BuildHasherDefault<FastHasher>>;
 
+/// Slots of the direct-mapped cache in front of the callsite map (a power of two).
+const RECENT_SLOTS: usize = 64;
+
+type Recent = [Option<(usize, Rc<CallsiteIds>)>; RECENT_SLOTS];
+
 thread_local! {
     static CALLSITES: RefCell<Callsites> = RefCell::new(Callsites::default());
+    /// The callsites this thread used last, one per slot of their address's bits: a
+    /// hit is one compare and an `Rc` clone, against a hash and a probe of the map
+    /// (about 60 instructions a lookup, counted by callgrind).
+    static RECENT: RefCell<Recent> = const { RefCell::new([const { None }; RECENT_SLOTS]) };
 }
 
-/// The ids of the callsite of `metadata`, from this thread's cache (interned on the
+/// The slot of `key` (a `Metadata` address: aligned, so its low bits are dropped).
+fn recent_slot(key: usize) -> usize {
+    ((key >> 4) ^ (key >> 10)) & (RECENT_SLOTS - 1)
+}
+
+/// The ids of the callsite of `metadata`, from this thread's caches (interned on the
 /// first use on this thread). A callsite with a name that could not be interned is not
 /// cached: the next use tries again (and counts again).
 pub(crate) fn callsite(metadata: &'static Metadata<'static>, stats: &Stats) -> Rc<CallsiteIds> {
     let key = std::ptr::from_ref(metadata) as usize;
+    let slot = recent_slot(key);
     // `try_with`/`try_borrow`: a thread being torn down, or a lookup made from within
     // another (never, but a miss is harmless), goes without the cache.
+    let recent = RECENT
+        .try_with(|recent| {
+            let recent = recent.try_borrow().ok()?;
+            match &recent[slot] {
+                Some((cached, ids)) if *cached == key => Some(Rc::clone(ids)),
+                _ => None,
+            }
+        })
+        .ok()
+        .flatten();
+    if let Some(ids) = recent {
+        return ids;
+    }
+    let (ids, complete) = callsite_listed(key, metadata, stats);
+    if complete {
+        let _ = RECENT.try_with(|recent| {
+            if let Ok(mut recent) = recent.try_borrow_mut() {
+                recent[slot] = Some((key, Rc::clone(&ids)));
+            }
+        });
+    }
+    ids
+}
+
+/// [`callsite`] through the map of every callsite this thread used; `false` with ids
+/// that could not all be interned (not cached).
+#[cold]
+#[inline(never)]
+fn callsite_listed(
+    key: usize,
+    metadata: &'static Metadata<'static>,
+    stats: &Stats,
+) -> (Rc<CallsiteIds>, bool) {
     let cached = CALLSITES
         .try_with(|callsites| {
             callsites
@@ -200,7 +257,7 @@ pub(crate) fn callsite(metadata: &'static Metadata<'static>, stats: &Stats) -> R
         .ok()
         .flatten();
     if let Some(ids) = cached {
-        return ids;
+        return (ids, true);
     }
     let (ids, complete) = CallsiteIds::new(metadata, stats);
     let ids = Rc::new(ids);
@@ -211,7 +268,7 @@ pub(crate) fn callsite(metadata: &'static Metadata<'static>, stats: &Stats) -> R
             }
         });
     }
-    ids
+    (ids, complete)
 }
 
 /// Slots of the string cache (a power of two: the index is the hash's top bits).
