@@ -282,7 +282,7 @@ pub(crate) fn run(args: &SoakArgs) -> Result<(), Failure> {
             rss_after_first = rss;
         }
         outln!(
-            "phase {phase:>3} {:<11} {:>7.1} s  written {:>12} delivered {:>12} dropped ({}) discarded {} threads {} refused {} capture {:.1} MB rss {:.1} MB  {}",
+            "phase {phase:>3} {:<11} {:>7.1} s  written {:>12} delivered {:>12} dropped ({}) discarded {} borrowed {} threads {} refused {} capture {:.1} MB rss {:.1} MB  {}",
             if drop_newest {
                 "drop-newest"
             } else {
@@ -293,6 +293,7 @@ pub(crate) fn run(args: &SoakArgs) -> Result<(), Failure> {
             outcome.lanes.events_delivered,
             listed(&outcome.lanes.dropped.by_cause()),
             outcome.lanes.events_discarded,
+            outcome.lanes.rings_borrowed,
             outcome.threads,
             outcome.refused,
             outcome.capture_bytes as f64 / 1e6,
@@ -400,10 +401,15 @@ fn run_phase(
         )
     };
     let checks = Arc::new(Checks::default());
+    // A shared reserve of 4 index rings, so that borrowed rings go through the same
+    // churn, stalls and checks; the drop-newest phase's lanes may keep one (resizing).
+    let reserve_bytes = 4 * index.ring_records * size_of::<Stamped>();
     let tracer: Tracer<Stamped, Stamped> = TracerBuilder::new()
         .threads(args.slots)
         .index_lane(index)
         .detail_lane(detail)
+        .reserve_bytes(reserve_bytes)
+        .reserve_adoption(usize::from(drop_newest))
         .drain(DrainConfig {
             latency_bound: Duration::from_millis(2),
             park_interval: Duration::from_millis(2),
@@ -449,6 +455,15 @@ fn run_phase(
     let mut violation = |text: String| outcome.violations.push(text);
     if !report.totals.is_conserved() {
         violation(format!("totals not conserved: {:?}", report.totals));
+    }
+    // The reserve: never more lent than it has; once every thread's slot is released,
+    // every borrowed ring is back.
+    let reserve = report.reserve.index;
+    if reserve.high_water > reserve.rings {
+        violation(format!("reserve over its budget: {reserve:?}"));
+    }
+    if report.threads.iter().all(|thread| thread.retired) && reserve.lent != 0 {
+        violation(format!("borrowed rings not given back: {reserve:?}"));
     }
     for thread in &report.threads {
         if !(thread.index.is_conserved() && thread.detail.is_conserved()) {
