@@ -150,8 +150,10 @@ fn reserve__lane_dropped_or_reset_holding_borrowed_rings__then_they_go_back() {
     let mut producer = unsafe { lane.producer() }.unwrap();
     producer.write_slice(&[1, 2, 3, 4, 5]); // the 5th in a borrowed ring
     assert_eq!(take_all(&lane), [1, 2, 3, 4]);
+    assert_eq!(reserve.lent(), 1, "the ring being written is borrowed");
     producer.flush(); // submits the borrowed ring, takes an own ring
     assert_eq!(take_all(&lane), [5]);
+    assert_eq!(reserve.lent(), 0, "a flush handed the borrowed ring back");
     producer.close();
     assert!(lane.is_drained());
     assert_eq!(reserve.lent(), 0);
