@@ -28,6 +28,13 @@ fn registry(capacity: usize) -> Arc<Registry<u64, u64>> {
     .unwrap()
 }
 
+/// A running drain of `registry` into a null sink.
+fn started(registry: &Arc<Registry<u64, u64>>, config: DrainConfig) -> Drain<u64, u64> {
+    let mut drain = Drain::new(Arc::clone(registry), NullSink::default(), config).unwrap();
+    drain.start().unwrap();
+    drain
+}
+
 fn assert_conserved(report: &DrainReport) {
     assert!(report.totals.is_conserved(), "{:?}", report.totals);
     for thread in &report.threads {
@@ -79,8 +86,7 @@ fn idle_ladder__bursts_with_pauses_then_silence__then_naps_in_the_pauses_and_par
         park_after: Duration::from_millis(200),
         ..DrainConfig::default()
     };
-    let mut drain = Drain::new(Arc::clone(&registry), NullSink::default(), config).unwrap();
-    drain.start().unwrap();
+    let drain = started(&registry, config);
     let mut handle = registry.register().unwrap();
     let before = drain.snapshot();
     // Bursts of 3 rings 50 µs apart, 3 ms between bursts.
@@ -121,13 +127,7 @@ fn idle_ladder__bursts_with_pauses_then_silence__then_naps_in_the_pauses_and_par
 #[test]
 fn idle_ladder__a_ring_every_2_ms__then_parks_between_rings_woken_by_the_producer() {
     let registry = registry(2);
-    let mut drain = Drain::new(
-        Arc::clone(&registry),
-        NullSink::default(),
-        DrainConfig::default(),
-    )
-    .unwrap();
-    drain.start().unwrap();
+    let drain = started(&registry, DrainConfig::default());
     let mut handle = registry.register().unwrap();
     write_rings(&mut handle, 5, 1, Duration::from_millis(2)); // the ladder learns the pace
     let before = drain.snapshot();
@@ -165,8 +165,7 @@ fn wake__producers_submit_to_a_parked_drain__then_at_most_one_unpark_per_park() 
         park_after: Duration::ZERO,
         ..DrainConfig::default()
     };
-    let mut drain = Drain::new(Arc::clone(&registry), NullSink::default(), config).unwrap();
-    drain.start().unwrap();
+    let drain = started(&registry, config);
     std::thread::scope(|s| {
         for thread in 0..4_u64 {
             let registry = &registry;
@@ -195,13 +194,7 @@ fn wake__producers_submit_to_a_parked_drain__then_at_most_one_unpark_per_park() 
 #[test]
 fn take_latency__rings_taken__then_percentiles_in_the_snapshot() {
     let registry = registry(2);
-    let mut drain = Drain::new(
-        Arc::clone(&registry),
-        NullSink::default(),
-        DrainConfig::default(),
-    )
-    .unwrap();
-    drain.start().unwrap();
+    let drain = started(&registry, DrainConfig::default());
     let mut handle = registry.register().unwrap();
     for n in 0..16 * 8 {
         handle.index(n);
@@ -229,13 +222,7 @@ fn take_latency__rings_taken__then_percentiles_in_the_snapshot() {
 #[test]
 fn loss_explanations__nothing_lost__then_empty() {
     let registry = registry(2);
-    let mut drain = Drain::new(
-        Arc::clone(&registry),
-        NullSink::default(),
-        DrainConfig::default(),
-    )
-    .unwrap();
-    drain.start().unwrap();
+    let drain = started(&registry, DrainConfig::default());
     let mut handle = registry.register().unwrap();
     for n in 0..40 {
         handle.index(n);
