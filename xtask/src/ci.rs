@@ -29,6 +29,7 @@ const LOOM: &[&str] = &[
     "ada-drain",
     "ada-names",
     "ada-trace",
+    "ada-tracing",
 ];
 
 /// Crates whose tests run under Miri and the sanitizers (the thread registry too: it is
@@ -45,9 +46,16 @@ const CHECKED: &[&str] = &[
 ];
 
 /// Crates whose tests run under the sanitizers besides [`CHECKED`]: the drain, the
-/// capture file, the facade and the CLI (whose tests include a short soak of the whole
-/// pipeline), too many threads, sleeps and file operations to be worth Miri's time.
-const SANITIZED_TOO: &[&str] = &["ada-drain", "ada-capture", "ada-trace", "ada-cli"];
+/// capture file, the facade, the CLI (whose tests include a short soak of the whole
+/// pipeline) and the `tracing` layer (its span table), too many threads, sleeps and
+/// file operations to be worth Miri's time.
+const SANITIZED_TOO: &[&str] = &[
+    "ada-drain",
+    "ada-capture",
+    "ada-trace",
+    "ada-cli",
+    "ada-tracing",
+];
 
 type Stage = (&'static str, &'static str, fn() -> Result<(), String>);
 

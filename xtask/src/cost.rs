@@ -12,7 +12,7 @@ use crate::command::{cargo, exec, root};
 use std::process::Command;
 
 /// The probe's paths, in the table's order.
-const PATHS: [(&str, &str); 6] = [
+const PATHS: [(&str, &str); 12] = [
     (
         "floor",
         "ring-buffer push: the append and its release store",
@@ -25,6 +25,24 @@ const PATHS: [(&str, &str); 6] = [
         "ada::span! entered and left (2 stamped events), global tracer",
     ),
     ("clock", "ada_clock::now()"),
+    (
+        "tracing_event",
+        "tracing::info!(a, b, \"tick\") through ada_tracing",
+    ),
+    ("noop_event", "the same through a layer that does nothing"),
+    (
+        "tracing_span",
+        "info_span!(\"work\", a, b) made, entered, exited, closed, through ada_tracing",
+    ),
+    ("noop_span", "the same through a layer that does nothing"),
+    (
+        "tracing_bare_span",
+        "info_span!(\"work\") made, entered, exited, closed, through ada_tracing",
+    ),
+    (
+        "noop_bare_span",
+        "the same through a layer that does nothing",
+    ),
 ];
 
 const USAGE: &str = "usage: cargo xtask cost [--json] [--ops N]";
@@ -171,6 +189,17 @@ fn table(costs: &[(&str, f64)], ops: u64) -> String {
         span / stamped,
         verdict(span <= 2.0 * stamped),
     ));
+    text.push_str("\nthe tracing layer over tracing's own cost (ada_tracing − no-op layer):\n");
+    for (operation, ada, noop) in [
+        ("event", "tracing_event", "noop_event"),
+        ("span with 2 fields", "tracing_span", "noop_span"),
+        ("span without fields", "tracing_bare_span", "noop_bare_span"),
+    ] {
+        text.push_str(&format!(
+            "  {operation}: +{:.1} instructions\n",
+            round(get(ada) - get(noop))
+        ));
+    }
     text
 }
 
@@ -200,6 +229,12 @@ mod tests {
         assert!(text.contains("| local_write | 31.0 |"), "{text}");
         assert!(text.contains("1.48× (met)"), "{text}");
         assert!(text.contains("2.31× (NOT met)"), "{text}");
+        assert!(
+            text.contains("span with 2 fields: +NaN"),
+            "paths not measured: {text}"
+        );
+        let with_layer = [("tracing_event", 856.0), ("noop_event", 126.0)];
+        assert!(table(&with_layer, 100).contains("event: +730.0 instructions"));
         let json: serde_json::Value = serde_json::from_str(&json_object(&costs)).unwrap();
         assert_eq!(json["span"], 67.0);
         assert!(json_object(&costs).starts_with(r#"{"floor":7.0,"handle_write":21.0"#));

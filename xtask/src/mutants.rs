@@ -313,6 +313,27 @@ const MUTANTS: &[Mutant] = &[
         original: "Ordering::Acquire",
         mutated: "Ordering::Relaxed",
     },
+    Mutant {
+        id: "tracing.table_claim_acquire",
+        package: "ada-tracing",
+        model: "loom__entered_elsewhere_then_closed_while_another_span_claims_the_slot",
+        original: "Ordering::Acquire",
+        mutated: "Ordering::Relaxed",
+    },
+    Mutant {
+        id: "tracing.table_publish_release",
+        package: "ada-tracing",
+        model: "loom__entered_before_the_creator_returns__then_the_whole_entry",
+        original: "Ordering::Release",
+        mutated: "Ordering::Relaxed",
+    },
+    Mutant {
+        id: "tracing.table_release_release",
+        package: "ada-tracing",
+        model: "loom__entered_elsewhere_then_closed_while_another_span_claims_the_slot",
+        original: "Ordering::Release",
+        mutated: "Ordering::Relaxed",
+    },
 ];
 
 /// What a marker line starts with (after indentation).

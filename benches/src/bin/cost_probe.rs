@@ -8,7 +8,13 @@
 //! `handle_write` (`handle.index(event)`), `local_write` (`tracer.index(event)`, the
 //! thread-local path), `timestamped_event` (`handle.index(Event::now(..))`), `span`
 //! (`ada::span!` entered and left, both stamped, global tracer), `clock`
-//! (`ada_clock::now()`).
+//! (`ada_clock::now()`), and the `tracing` layer's operations, each through
+//! `ada_tracing` and through a layer that does nothing (what `tracing` itself costs; the
+//! difference is the layer's): `tracing_event` / `noop_event` (`info!` with two `u64`
+//! fields and a message), `tracing_span` / `noop_span` (`info_span!` with two `u64`
+//! fields, made, entered, exited and closed) and `tracing_bare_span` /
+//! `noop_bare_span` (the same without fields): the workload of
+//! `benches/tracing_layer.rs`.
 
 use ada::{Event, EventKind, ExhaustionPolicy, LaneConfig, LaneMode, NullSink, Tracer};
 use std::hint::black_box;
@@ -84,6 +90,47 @@ fn cost_loop_clock(n: u64) -> u64 {
     sum
 }
 
+#[inline(never)]
+fn cost_loop_tracing_event(n: u64) {
+    for i in 0..n {
+        tracing::info!(a = black_box(i), b = 7_u64, "tick");
+    }
+}
+
+#[inline(never)]
+fn cost_loop_tracing_span(n: u64) {
+    for i in 0..n {
+        let span = tracing::info_span!("work", a = black_box(i), b = 7_u64);
+        let _entered = span.enter();
+    }
+}
+
+#[inline(never)]
+fn cost_loop_tracing_bare_span(n: u64) {
+    for _ in 0..n {
+        let span = tracing::info_span!("work");
+        let _entered = span.enter();
+    }
+}
+
+/// A layer whose methods are empty: `tracing`'s own dispatch, span creation and stack.
+struct NoopLayer;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for NoopLayer {}
+
+/// Runs the `tracing` operation `op` (`event`, `span` or `bare_span`) `n` times with
+/// `dispatch` as this thread's default.
+fn tracing_loop(op: &str, dispatch: &tracing::Dispatch, n: u64) -> Result<(), String> {
+    let op: fn(u64) = match op {
+        "event" => cost_loop_tracing_event,
+        "span" => cost_loop_tracing_span,
+        "bare_span" => cost_loop_tracing_bare_span,
+        other => return Err(format!("unknown tracing operation {other:?}")),
+    };
+    tracing::dispatcher::with_default(dispatch, || op(n));
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let (Some(path), Some(n)) = (args.get(1), args.get(2)) else {
@@ -118,6 +165,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         "clock" => {
             black_box(cost_loop_clock(n));
+        }
+        "tracing_event" | "tracing_span" | "tracing_bare_span" => {
+            use tracing_subscriber::layer::SubscriberExt;
+            let tracer = builder().build()?;
+            let layer = ada_tracing::AdaLayer::for_tracer(&tracer);
+            let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+            tracing_loop(&path["tracing_".len()..], &dispatch, n)?;
+            drop(dispatch);
+            let report = tracer.shutdown()?;
+            assert_eq!(report.totals.dropped.total(), 0, "every record kept");
+        }
+        "noop_event" | "noop_span" | "noop_bare_span" => {
+            use tracing_subscriber::layer::SubscriberExt;
+            let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(NoopLayer));
+            tracing_loop(&path["noop_".len()..], &dispatch, n)?;
         }
         other => return Err(format!("unknown path {other:?}").into()),
     }

@@ -4,6 +4,7 @@
 
 use crate::ids::{CallsiteIds, UNNAMED};
 use crate::stats::Stats;
+use crate::table::{SpanEntry, TABLE_ARGS};
 use ada::{ArgType, Event, EventKind};
 use arrayvec::{ArrayString, ArrayVec};
 use std::fmt::{self, Write as _};
@@ -202,6 +203,22 @@ impl SpanArgs {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.records.is_empty()
+    }
+
+    /// Its argument records and their field indices, when they all are inline (the
+    /// layer's table takes at most [`TABLE_ARGS`] of them).
+    pub(crate) fn inline(&self) -> Option<(&[u16], &[Event])> {
+        (self.spilled.is_empty() && self.records.len() <= TABLE_ARGS)
+            .then_some((&self.fields, &self.records))
+    }
+
+    /// A table entry's span, to be kept in the registry's extensions from now on.
+    pub(crate) fn from_entry(entry: &SpanEntry) -> Self {
+        let mut args = Self::new(entry.name, entry.category);
+        for (&field, &record) in entry.fields.iter().zip(entry.args()) {
+            args.push(usize::from(field), record);
+        }
+        args
     }
 }
 

@@ -5,6 +5,7 @@ use crate::fields::{Records, SpanArgs, Visitor};
 use crate::ids::{self, CLOSED_EARLY, EXIT, EXIT_UNMATCHED};
 use crate::stack::{self, Entry, Exit};
 use crate::stats::{LayerStats, Stats};
+use crate::table::{Missing, SpanTable, TABLE_SLOTS};
 use ada::registry::Registry;
 use ada::{ArgType, Detail, Event, EventKind, Tracer};
 use std::fmt;
@@ -26,6 +27,9 @@ pub struct AdaLayer {
     stats: Arc<Stats>,
     /// Tells this layer's entries on the threads' span stacks from other layers'.
     id: u64,
+    /// The open spans' names and fields (those that fit; the rest are in the
+    /// registry's extensions).
+    table: SpanTable,
 }
 
 impl AdaLayer {
@@ -56,6 +60,7 @@ impl AdaLayer {
             registry,
             stats,
             id: crate::sync::next_layer_id(),
+            table: SpanTable::new(TABLE_SLOTS),
         }
     }
 
@@ -97,6 +102,74 @@ impl AdaLayer {
         }
     }
 
+    /// Enters the span `span`: its Enter, then `args`, on this thread's lane, and its
+    /// entry on this thread's stack.
+    #[inline]
+    fn enter(&self, span: u64, name: u32, category: u32, args: &[Event]) {
+        let entry = Entry {
+            layer: self.id,
+            span,
+            name,
+            category,
+            written: false,
+        };
+        if args.is_empty() {
+            // One record: no buffer to fill and copy.
+            stack::enter(entry, || {
+                self.write_one(Event::now(EventKind::Enter, name, 0).with_category(category))
+            });
+            return;
+        }
+        let mut records = Records::new(Event::default());
+        records.extend(args);
+        self.enter_records(entry, records);
+    }
+
+    /// Enters the span of `entry`: `records` (its Enter, stamped here, then its
+    /// arguments) on this thread's lane, and `entry` on this thread's stack.
+    fn enter_records(&self, entry: Entry, mut records: Records) {
+        stack::enter(entry, || {
+            *records.first_mut() =
+                Event::now(EventKind::Enter, entry.name, 0).with_category(entry.category);
+            self.write(&records)
+        });
+    }
+
+    /// [`Self::enter`] for a span the table does not hold: its names and fields
+    /// through the registry (its metadata, its extensions).
+    #[cold]
+    #[inline(never)]
+    fn enter_listed<S>(&self, id: &Id, ctx: &Context<'_, S>)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let metadata = span.metadata();
+        let mut records = Records::new(Event::default());
+        let names = if metadata.fields().is_empty() {
+            None
+        } else {
+            span.extensions().get::<SpanArgs>().map(|args| {
+                args.write_to(&mut records);
+                (args.name, args.category)
+            })
+        };
+        let (name, category) = names.unwrap_or_else(|| {
+            let ids = ids::callsite(metadata, &self.stats);
+            (ids.name, ids.category)
+        });
+        let entry = Entry {
+            layer: self.id,
+            span: id.into_u64(),
+            name,
+            category,
+            written: false,
+        };
+        self.enter_records(entry, records);
+    }
+
     /// Writes one record on this thread's index lane; whether it was.
     fn write_one(&self, record: Event) -> bool {
         if self.registry.is_shutting_down() {
@@ -125,12 +198,24 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if attrs.values().is_empty() {
-            return; // nothing to keep: an enter finds its names through the metadata
-        }
         let ids = ids::callsite(attrs.metadata(), &self.stats);
+        let span = id.into_u64();
+        if attrs.values().is_empty() {
+            // Kept in the layer's table when its slot is free; else an enter finds its
+            // names through the metadata.
+            self.table.insert(span, ids.name, ids.category, &[], &[]);
+            return;
+        }
         let mut args = SpanArgs::new(ids.name, ids.category);
         attrs.record(&mut Visitor::span(&ids, &self.stats, &mut args));
+        // The common case: the layer's table keeps it, and an enter finds it there.
+        if let Some((fields, records)) = args.inline()
+            && self
+                .table
+                .insert(span, ids.name, ids.category, fields, records)
+        {
+            return;
+        }
         if args.is_empty() {
             return;
         }
@@ -158,11 +243,23 @@ where
             newer.write_to(&mut records);
             self.write(&records);
         }
-        let mut extensions = span.extensions_mut();
-        match extensions.get_mut::<SpanArgs>() {
-            Some(args) => args.update(&newer),
-            None => extensions.insert(newer),
+        {
+            let mut extensions = span.extensions_mut();
+            match extensions.get_mut::<SpanArgs>() {
+                Some(args) => args.update(&newer),
+                None => {
+                    // From now on the extensions hold the span's fields (the table's
+                    // entry stays as it is while other threads may read it).
+                    let mut args = self
+                        .table
+                        .read(id.into_u64(), SpanArgs::from_entry)
+                        .unwrap_or_else(|_| SpanArgs::new(ids.name, ids.category));
+                    args.update(&newer);
+                    extensions.insert(args);
+                }
+            }
         }
+        self.table.mark_moved(id.into_u64());
     }
 
     fn on_event(&self, event: &TracingEvent<'_>, _ctx: Context<'_, S>) {
@@ -181,36 +278,13 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else {
-            return;
-        };
-        let metadata = span.metadata();
-        let mut records = Records::new(Event::default());
-        // A span with fields has its names in its extensions; one without, in the
-        // callsite cache.
-        let names = if metadata.fields().is_empty() {
-            None
-        } else {
-            span.extensions().get::<SpanArgs>().map(|args| {
-                args.write_to(&mut records);
-                (args.name, args.category)
-            })
-        };
-        let (name, category) = names.unwrap_or_else(|| {
-            let ids = ids::callsite(metadata, &self.stats);
-            (ids.name, ids.category)
+        let span = id.into_u64();
+        let found = self.table.read(span, |entry| {
+            self.enter(span, entry.name, entry.category, entry.args());
         });
-        let entry = Entry {
-            layer: self.id,
-            span: id.into_u64(),
-            name,
-            category,
-            written: false,
-        };
-        stack::enter(entry, || {
-            *records.first_mut() = Event::now(EventKind::Enter, name, 0).with_category(category);
-            self.write(&records)
-        });
+        if let Err(Missing::Moved | Missing::Absent) = found {
+            self.enter_listed(id, &ctx);
+        }
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
@@ -244,5 +318,9 @@ where
                 self.exit_marker(ids.name, ids.category, EXIT_UNMATCHED.id().get());
             }
         }
+    }
+
+    fn on_close(&self, id: Id, _ctx: Context<'_, S>) {
+        self.table.remove(id.into_u64());
     }
 }

@@ -124,6 +124,7 @@ mod layer;
 mod stack;
 mod stats;
 mod sync;
+mod table;
 
 pub use fields::MAX_STRING_LEN;
 pub use guard::FlushGuard;

@@ -516,3 +516,134 @@ fn layer__lanes_that_drop__then_the_report_counts_every_loss_by_cause() {
         report.totals.events_delivered + report.totals.dropped.total()
     );
 }
+
+#[test]
+fn layer__spans_made_on_one_thread_and_entered_on_others__then_each_enter_carries_its_fields() {
+    let traced = Traced::new();
+    let spans: Vec<_> = traced.run(|| {
+        (0..8_u64)
+            .map(|job| info_span!("handed", job, parity = job % 2 == 0))
+            .collect()
+    });
+    std::thread::scope(|s| {
+        for (index, half) in spans.chunks(4).enumerate() {
+            let dispatch = &traced.dispatch;
+            std::thread::Builder::new()
+                .name(format!("enterer-{index}"))
+                .spawn_scoped(s, move || {
+                    tracing::dispatcher::with_default(dispatch, || {
+                        for span in half {
+                            let _entered = span.enter();
+                        }
+                    });
+                })
+                .unwrap();
+        }
+    });
+    drop(spans);
+    let (_, stats, capture) = traced.finish();
+    assert!(stats.is_clean(), "{stats}");
+    for index in 0..2_u64 {
+        let track = capture.thread(&format!("enterer-{index}"));
+        assert!(track.is_balanced());
+        let jobs: Vec<_> = track
+            .records
+            .iter()
+            .filter(|rec| rec.kind == Enter)
+            .map(|rec| {
+                let Some(&Value::U64(job)) = rec.arg("job") else {
+                    panic!("no job in {rec:?}");
+                };
+                assert_eq!(rec.arg("parity"), Some(&Value::Bool(job % 2 == 0)));
+                job
+            })
+            .collect();
+        assert_eq!(jobs, (4 * index..4 * index + 4).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn layer__more_open_spans_than_the_layers_table_holds__then_every_enter_carries_its_own_names_and_fields()
+ {
+    // 3 000 spans open at once, with and without fields, and some with more fields than
+    // a table entry holds: many share a slot of the layer's table (1 024), so the
+    // registry's extensions keep the others, and every enter must still find its own.
+    const SPANS: u64 = 3_000;
+    let traced = Traced::with(Tracer::builder().index_lane(LaneConfig {
+        rings: 4,
+        ring_records: 1 << 14,
+        ..LaneConfig::index_lane()
+    }));
+    traced.run(|| {
+        let spans: Vec<_> = (0..SPANS)
+            .map(|n| match n % 3 {
+                0 => info_span!("with_fields", n, half = n / 2),
+                1 => info_span!("bare"),
+                _ => info_span!("wide", n, a = 1_u64, b = 2_u64, c = 3_u64, d = 4_u64),
+            })
+            .collect();
+        for span in &spans {
+            let _entered = span.enter();
+        }
+    });
+    let thread = this_thread();
+    let (_, stats, capture) = traced.finish();
+    assert!(stats.is_clean(), "{stats}");
+    let track = capture.thread(&thread);
+    let enters: Vec<_> = track
+        .records
+        .iter()
+        .filter(|rec| rec.kind == Enter)
+        .collect();
+    assert_eq!(enters.len() as u64, SPANS);
+    for (n, enter) in (0..SPANS).zip(enters) {
+        match n % 3 {
+            0 => {
+                assert_eq!(enter.name, "with_fields");
+                assert_eq!(
+                    enter.args,
+                    [
+                        ("n".to_owned(), Value::U64(n)),
+                        ("half".to_owned(), Value::U64(n / 2))
+                    ]
+                );
+            }
+            1 => assert_eq!((enter.name.as_str(), enter.args.len()), ("bare", 0)),
+            _ => {
+                assert_eq!(enter.name, "wide");
+                assert_eq!(enter.arg("n"), Some(&Value::U64(n)));
+                assert_eq!(enter.arg("d"), Some(&Value::U64(4)));
+                assert_eq!(enter.args.len(), 5);
+            }
+        }
+    }
+}
+
+#[test]
+fn layer__record_on_another_thread_while_entered_here__then_later_enters_carry_the_new_value() {
+    let traced = Traced::new();
+    let thread = this_thread();
+    traced.run(|| {
+        let span = info_span!("shared", stage = 1_u64);
+        {
+            let _entered = span.enter();
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    tracing::dispatcher::with_default(&traced.dispatch, || {
+                        span.record("stage", 2_u64);
+                    });
+                });
+            });
+        }
+        let _again = span.enter();
+    });
+    let (_, _, capture) = traced.finish();
+    let track = capture.thread(&thread);
+    let stages: Vec<_> = track
+        .records
+        .iter()
+        .filter(|rec| rec.kind == Enter)
+        .map(|rec| rec.arg("stage").cloned())
+        .collect();
+    assert_eq!(stages, [Some(Value::U64(1)), Some(Value::U64(2))]);
+}

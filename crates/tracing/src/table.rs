@@ -1,0 +1,522 @@
+//! The open spans' names and fields, kept by the layer in a table of its own indexed by
+//! a hash of the span id: what an enter writes, found with one atomic load instead of
+//! the subscriber registry's lookup and its extensions (which cost an allocation and a
+//! map insert at every span's creation, a lock at every enter, a free at its close: a
+//! third of a span's cost through this layer, counted by callgrind).
+//!
+//! A span that does not fit (more argument records than [`TABLE_ARGS`], or its slot
+//! held by another open span) is kept in the registry's extensions instead, as every
+//! span was before; a lookup that misses the table falls back to them.
+//!
+//! # Protocol
+//!
+//! A slot holds one open span at a time. Its `span` word is [`EMPTY`], [`CLAIMED`]
+//! (being written) or the span's id; its entry (names and argument records) is
+//! written only while the word is `CLAIMED`, and is immutable while it holds the id.
+//!
+//! | step | who | access | ordering | why |
+//! |---|---|---|---|---|
+//! | claim | the span's creator (`on_new_span`) | CAS `span` `EMPTY` → `CLAIMED` | Acquire | the previous occupant's readers' reads happen-before this claim's writes (they are ordered before its close, whose release store this pairs with) |
+//! | publish | the creator | store `span` = id | Release | the entry's writes happen-before any read of it by a thread that loads the id |
+//! | read | any thread entering the span (`on_enter`) | load `span` == id, load `moved`, then read the entry | Acquire, Acquire | pair with publish, and with the move below |
+//! | move | a thread recording new values (`on_record`) | store `moved` = true, after putting the merged fields in the extensions | Release | a reader that sees the flag finds the fields there (the extensions' lock orders them too) |
+//! | release | the span's closer (`on_close`) | store `span` = `EMPTY` | Release | pairs with the next claim |
+//!
+//! Why a reader's read cannot overlap the next occupant's writes: a thread reads a
+//! span's entry only inside `on_enter`, holding the span open, and a span closes
+//! when its last reference is dropped. `tracing-subscriber`'s registry counts the
+//! references as `Arc` does (a Release decrement, an Acquire fence before the close),
+//! so every reader's reads happen-before the close, the release store, and the next
+//! claim. A new span with an id still in its slot (a close this layer did not see)
+//! takes the slot over the same way.
+//!
+//! The loom models (`loom__*` below) check the steps against a two-slot table, with
+//! the registry's reference count modelled as it is.
+
+use crate::sync::{AtomicBool, AtomicU64, Ordering, UnsafeCell};
+use ada::Event;
+use crossbeam_utils::CachePadded;
+
+/// Argument records a table entry holds (more, and the span is kept in the registry's
+/// extensions). Three: a slot is then one 128-byte pair of cache lines.
+pub(crate) const TABLE_ARGS: usize = 3;
+
+/// Slots of the layer's table (a power of two): 128 KiB.
+pub(crate) const TABLE_SLOTS: usize = 1024;
+
+/// A slot's `span` word when no span holds it.
+const EMPTY: u64 = 0;
+/// A slot's `span` word while its claimer writes the entry. Never a span id: the ids
+/// that would collide with it are not kept in the table.
+const CLAIMED: u64 = u64::MAX;
+
+/// Whether `span` can be kept in the table (it is neither marker).
+const fn is_id(span: u64) -> bool {
+    span != EMPTY && span != CLAIMED
+}
+
+/// What the table keeps of an open span.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SpanEntry {
+    pub(crate) name: u32,
+    pub(crate) category: u32,
+    /// How many of `args` are the span's argument records.
+    pub(crate) len: u8,
+    /// The field index of each argument record (what `span.record` replaces by).
+    pub(crate) fields: [u16; TABLE_ARGS],
+    pub(crate) args: [Event; TABLE_ARGS],
+}
+
+impl SpanEntry {
+    /// The argument records.
+    pub(crate) fn args(&self) -> &[Event] {
+        &self.args[..usize::from(self.len)]
+    }
+}
+
+/// One slot; see the module's protocol.
+#[derive(Debug)]
+struct Slot {
+    span: AtomicU64,
+    /// Set when `span.record` moved the fields to the registry's extensions.
+    moved: AtomicBool,
+    entry: UnsafeCell<SpanEntry>,
+}
+
+/// Why [`SpanTable::read`] found no entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Missing {
+    /// The span is in the table, but its fields are in the registry's extensions now.
+    Moved,
+    /// Not in the table: its fields, if any, are in the registry's extensions.
+    Absent,
+}
+
+/// The layer's table of open spans.
+#[derive(Debug)]
+pub(crate) struct SpanTable {
+    slots: Box<[CachePadded<Slot>]>,
+}
+
+// SAFETY: a slot's entry is written only by the thread that claimed the slot (the
+// `CLAIMED` word excludes every other writer) and read only while the slot holds an
+// open span's id, after an Acquire load that pairs with the publishing store; the
+// module's protocol shows that no read overlaps a write. Everything else is atomic.
+unsafe impl Sync for SpanTable {}
+
+impl SpanTable {
+    /// A table of `slots` slots (a power of two).
+    pub(crate) fn new(slots: usize) -> Self {
+        debug_assert!(slots.is_power_of_two());
+        Self {
+            slots: (0..slots)
+                .map(|_| {
+                    CachePadded::new(Slot {
+                        span: AtomicU64::new(EMPTY),
+                        moved: AtomicBool::new(false),
+                        entry: UnsafeCell::new(SpanEntry::default()),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    fn slot(&self, span: u64) -> &Slot {
+        // Fibonacci hashing: the multiply spreads the id's bits (slab indices and
+        // generations) into the top ones, which pick the slot.
+        let bits = self.slots.len().trailing_zeros();
+        let hash = span.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        #[allow(clippy::cast_possible_truncation)] // at most `bits` (< 64) bits remain
+        let index = if bits == 0 {
+            0
+        } else {
+            (hash >> (64 - bits)) as usize
+        };
+        &self.slots[index]
+    }
+
+    /// Keeps the span `span`, just created on this thread, with its name and category
+    /// ids and its argument records (`args`, of the fields numbered `fields`); whether
+    /// it did (else its slot is another open span's, or it has more than
+    /// [`TABLE_ARGS`] records: keep it elsewhere).
+    pub(crate) fn insert(
+        &self,
+        span: u64,
+        name: u32,
+        category: u32,
+        fields: &[u16],
+        args: &[Event],
+    ) -> bool {
+        let len = args.len();
+        if !is_id(span) || len > TABLE_ARGS || fields.len() != len {
+            return false;
+        }
+        let slot = self.slot(span);
+        let mut current = EMPTY;
+        loop {
+            // Acquire: pairs with the release store that emptied the slot (or published
+            // the stale id), so the previous occupant's readers are done.
+            match slot.span.compare_exchange(
+                current,
+                CLAIMED,
+                // mutant: tracing.table_claim_acquire
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                // The same id still there: its span closed without this layer seeing it
+                // (a new span cannot have a live span's id). Take the slot over.
+                Err(seen) if seen == span && current == EMPTY => current = span,
+                Err(_) => return false,
+            }
+        }
+        // SAFETY: the `CLAIMED` word makes this thread the slot's only writer, and no
+        // reader reads a slot holding `CLAIMED` (see the module's protocol).
+        slot.entry.with_mut(|stored| unsafe {
+            let stored = &mut *stored;
+            stored.name = name;
+            stored.category = category;
+            #[allow(clippy::cast_possible_truncation)] // at most TABLE_ARGS
+            {
+                stored.len = len as u8;
+            }
+            // At most three: a loop, not two calls of `memcpy`.
+            for (index, (&field, &record)) in fields.iter().zip(args).enumerate() {
+                stored.fields[index] = field;
+                stored.args[index] = record;
+            }
+        });
+        // Relaxed: published by the release store below.
+        slot.moved.store(false, Ordering::Relaxed);
+        // Release: the entry's writes happen-before any read by a thread that loads
+        // this id.
+        // mutant: tracing.table_publish_release
+        slot.span.store(span, Ordering::Release);
+        true
+    }
+
+    /// Calls `read` with what the table holds of `span`, an open span the calling
+    /// thread holds (it is entering it or recording into it), and returns its result.
+    ///
+    /// # Errors
+    /// [`Missing::Moved`]: the span's fields are in the registry's extensions now;
+    /// [`Missing::Absent`]: the table does not hold the span.
+    #[inline]
+    pub(crate) fn read<R>(
+        &self,
+        span: u64,
+        read: impl FnOnce(&SpanEntry) -> R,
+    ) -> Result<R, Missing> {
+        let slot = self.slot(span);
+        // Acquire: pairs with the publishing store.
+        if !is_id(span) || slot.span.load(Ordering::Acquire) != span {
+            return Err(Missing::Absent);
+        }
+        // Acquire: pairs with `mark_moved`.
+        if slot.moved.load(Ordering::Acquire) {
+            return Err(Missing::Moved);
+        }
+        // SAFETY: the slot holds `span`, which the caller holds open: the entry is
+        // published (the Acquire above) and is not written again before the span's
+        // close, which this read happens-before (see the module's protocol).
+        Ok(slot.entry.with(|entry| read(unsafe { &*entry })))
+    }
+
+    /// A copy of what the table holds of `span`, as [`Self::read`] (for the tests).
+    #[cfg(test)]
+    ///
+    /// # Errors
+    /// As [`Self::read`].
+    pub(crate) fn get(&self, span: u64) -> Result<SpanEntry, Missing> {
+        self.read(span, |entry| *entry)
+    }
+
+    /// Records that `span`'s fields are in the registry's extensions now (after the
+    /// caller put them there): later lookups go there.
+    pub(crate) fn mark_moved(&self, span: u64) {
+        let slot = self.slot(span);
+        // Relaxed: only routes; the flag's store below carries the ordering.
+        if is_id(span) && slot.span.load(Ordering::Relaxed) == span {
+            // Release: pairs with `read`'s Acquire load of the flag.
+            slot.moved.store(true, Ordering::Release);
+        }
+    }
+
+    /// Frees `span`'s slot, if it holds it: the span closed (its last reference
+    /// dropped, on the calling thread).
+    pub(crate) fn remove(&self, span: u64) {
+        let slot = self.slot(span);
+        // Relaxed: the close happens-after the span's publication (the registry's
+        // reference count orders it), so the id is seen if it is there.
+        if is_id(span) && slot.span.load(Ordering::Relaxed) == span {
+            // Release: the reads of every thread that entered the span (ordered before
+            // this close) happen-before the next claim, which pairs with this.
+            // mutant: tracing.table_release_release
+            slot.span.store(EMPTY, Ordering::Release);
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+#[allow(non_snake_case)]
+mod tests {
+    use super::*;
+    use ada::{ArgType, EventKind};
+
+    fn put(table: &SpanTable, span: u64, entry: &SpanEntry) -> bool {
+        let len = usize::from(entry.len);
+        table.insert(
+            span,
+            entry.name,
+            entry.category,
+            &entry.fields[..len],
+            entry.args(),
+        )
+    }
+
+    fn entry(name: u32, value: u64) -> SpanEntry {
+        let mut entry = SpanEntry {
+            name,
+            category: 2,
+            len: 1,
+            ..SpanEntry::default()
+        };
+        entry.args[0] = Event::arg(3, ArgType::U64, value);
+        entry
+    }
+
+    #[test]
+    fn insert__free_slot__then_found_until_removed() {
+        let table = SpanTable::new(8);
+        assert!(put(&table, 5, &entry(1, 10)));
+        assert_eq!(table.get(5), Ok(entry(1, 10)));
+        assert_eq!(table.get(6), Err(Missing::Absent), "another id");
+        table.remove(5);
+        assert_eq!(table.get(5), Err(Missing::Absent));
+    }
+
+    #[test]
+    fn insert__slot_of_another_open_span__then_refused_and_the_other_kept() {
+        let table = SpanTable::new(1);
+        assert!(put(&table, 5, &entry(1, 10)));
+        assert!(!put(&table, 6, &entry(1, 11)));
+        assert_eq!(table.get(6), Err(Missing::Absent));
+        assert_eq!(table.get(5), Ok(entry(1, 10)));
+        table.remove(6); // not its slot: nothing changes
+        assert_eq!(table.get(5), Ok(entry(1, 10)));
+        table.remove(5);
+        assert!(put(&table, 6, &entry(1, 11)), "free again");
+    }
+
+    #[test]
+    fn insert__same_id_still_in_its_slot__then_taken_over() {
+        let table = SpanTable::new(1);
+        assert!(put(&table, 5, &entry(1, 10)));
+        table.mark_moved(5);
+        // Span 5 closed unseen; a new span got id 5.
+        assert!(put(&table, 5, &entry(4, 12)));
+        assert_eq!(table.get(5), Ok(entry(4, 12)), "fresh, not moved");
+    }
+
+    #[test]
+    fn mark_moved__then_moved_until_the_slot_is_reused() {
+        let table = SpanTable::new(2);
+        assert!(put(&table, 5, &entry(1, 10)));
+        table.mark_moved(7); // not in the table: nothing
+        assert_eq!(table.get(5), Ok(entry(1, 10)));
+        table.mark_moved(5);
+        assert_eq!(table.get(5), Err(Missing::Moved));
+        table.remove(5);
+        assert!(put(&table, 5, &entry(1, 13)));
+        assert_eq!(table.get(5), Ok(entry(1, 13)));
+    }
+
+    #[test]
+    fn insert__ids_that_are_markers__then_refused() {
+        let table = SpanTable::new(4);
+        assert!(!put(&table, EMPTY, &entry(1, 1)));
+        assert!(!put(&table, CLAIMED, &entry(1, 1)));
+        assert_eq!(table.get(CLAIMED), Err(Missing::Absent));
+        assert_eq!(table.get(EMPTY), Err(Missing::Absent));
+    }
+
+    #[test]
+    fn slots__many_ids__then_spread_over_the_table() {
+        let table = SpanTable::new(TABLE_SLOTS);
+        // Registry ids of one thread: consecutive slab indices, + 1.
+        let kept = (1..=256_u64)
+            .filter(|&id| put(&table, id, &entry(1, id)))
+            .count();
+        assert!(
+            kept > 200,
+            "{kept} of 256 consecutive ids found a free slot"
+        );
+        let _ = EventKind::Enter;
+    }
+}
+
+#[cfg(all(test, loom))]
+#[allow(non_snake_case)]
+mod loom_tests {
+    //! The table against the registry's reference count, on a two-slot table (ids 1
+    //! and 3 share a slot, 2 has the other). Each model's cells are loom's: a read of
+    //! an entry that overlaps a write is reported as a race.
+
+    use super::*;
+    use ada::ArgType;
+    use loom::sync::Arc;
+    use loom::sync::atomic::{AtomicUsize, fence};
+    use loom::thread;
+
+    /// A span's references, counted as `tracing-subscriber`'s registry counts them
+    /// (`Registry::try_close`): a Release decrement, and an Acquire fence before the
+    /// close of the last.
+    struct References(AtomicUsize);
+
+    impl References {
+        /// Drops one reference; whether it was the last (the span closes).
+        fn drop_one(&self) -> bool {
+            if self.0.fetch_sub(1, Ordering::Release) > 1 {
+                return false;
+            }
+            fence(Ordering::Acquire);
+            true
+        }
+    }
+
+    fn put(table: &SpanTable, span: u64, entry: &SpanEntry) -> bool {
+        let len = usize::from(entry.len);
+        table.insert(
+            span,
+            entry.name,
+            entry.category,
+            &entry.fields[..len],
+            entry.args(),
+        )
+    }
+
+    fn entry(value: u64) -> SpanEntry {
+        let mut entry = SpanEntry {
+            name: 7,
+            category: 8,
+            len: 1,
+            ..SpanEntry::default()
+        };
+        entry.args[0] = Event::arg(9, ArgType::U64, value);
+        entry
+    }
+
+    /// Runs `model` under loom and returns the set of outcomes its executions returned:
+    /// a model checks it saw more than one, since loom 0.7 can stop after one execution
+    /// when a thread begins with an atomic load (tokio-rs/loom#392).
+    fn outcomes<T: Ord + Send + 'static>(
+        model: impl Fn() -> T + Send + Sync + 'static,
+    ) -> std::collections::BTreeSet<T> {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+        let record = std::sync::Arc::clone(&seen);
+        loom::model(move || {
+            let outcome = model();
+            record.lock().unwrap().insert(outcome);
+        });
+        std::mem::take(&mut *seen.lock().unwrap())
+    }
+
+    fn same_slot(table: &SpanTable, a: u64, b: u64) -> bool {
+        std::ptr::eq(table.slot(a), table.slot(b))
+    }
+
+    #[test]
+    fn loom__entered_elsewhere_then_closed_while_another_span_claims_the_slot() {
+        let seen = outcomes(|| {
+            let table = Arc::new(SpanTable::new(2));
+            let (first, second) = (1, 3);
+            assert!(same_slot(&table, first, second), "the model needs one slot");
+            // The span is created, then handed to another thread (with one reference
+            // each) which enters it: the hand-off is a spawn, as a channel would be.
+            assert!(put(&table, first, &entry(10)));
+            let references = Arc::new(References(AtomicUsize::new(2)));
+            let enterer = {
+                let (table, references) = (Arc::clone(&table), Arc::clone(&references));
+                thread::spawn(move || {
+                    assert_eq!(table.get(first), Ok(entry(10)));
+                    if references.drop_one() {
+                        table.remove(first);
+                    }
+                })
+            };
+            // A third thread creates a span whose id shares the slot.
+            let creator = {
+                let table = Arc::clone(&table);
+                thread::spawn(move || {
+                    let kept = put(&table, second, &entry(20));
+                    if kept {
+                        assert_eq!(table.get(second), Ok(entry(20)));
+                    }
+                    kept
+                })
+            };
+            if references.drop_one() {
+                table.remove(first);
+            }
+            enterer.join().unwrap();
+            let kept = creator.join().unwrap();
+            if !kept {
+                // Refused while the first span was open: the slot is free now.
+                assert!(put(&table, second, &entry(20)));
+            }
+            assert_eq!(table.get(second), Ok(entry(20)));
+            kept
+        });
+        assert_eq!(seen.len(), 2, "claimed both before and after the close");
+    }
+
+    #[test]
+    fn loom__entered_before_the_creator_returns__then_the_whole_entry() {
+        loom::model(|| {
+            let table = Arc::new(SpanTable::new(2));
+            // The enterer learns the id before any synchronisation with the creator
+            // (it polls the table): only the publishing store orders the entry.
+            let enterer = {
+                let table = Arc::clone(&table);
+                thread::spawn(move || {
+                    loop {
+                        match table.get(2) {
+                            Ok(found) => break assert_eq!(found, entry(30)),
+                            Err(Missing::Moved) => unreachable!("never moved"),
+                            Err(Missing::Absent) => thread::yield_now(),
+                        }
+                    }
+                })
+            };
+            assert!(put(&table, 2, &entry(30)));
+            enterer.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn loom__moved_while_entered_elsewhere__then_the_old_entry_or_the_moved_fields() {
+        let seen = outcomes(|| {
+            let table = Arc::new(SpanTable::new(2));
+            // The registry's extensions, behind their lock.
+            let extensions = Arc::new(loom::sync::Mutex::new(None::<u64>));
+            assert!(put(&table, 2, &entry(30)));
+            let recorder = {
+                let (table, extensions) = (Arc::clone(&table), Arc::clone(&extensions));
+                thread::spawn(move || {
+                    *extensions.lock().unwrap() = Some(31);
+                    table.mark_moved(2);
+                })
+            };
+            let value = match table.get(2) {
+                Ok(found) => found.args[0].argument,
+                Err(Missing::Moved) => extensions.lock().unwrap().expect("moved, so there"),
+                Err(Missing::Absent) => unreachable!("open"),
+            };
+            assert!(value == 30 || value == 31, "{value}");
+            recorder.join().unwrap();
+            assert_eq!(table.get(2), Err(Missing::Moved));
+            value
+        });
+        assert_eq!(seen.len(), 2, "both the entry and the moved fields read");
+    }
+}
