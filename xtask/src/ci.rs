@@ -332,19 +332,26 @@ fn soak() -> Result<(), String> {
 fn miri() -> Result<(), String> {
     ensure_nightly()?;
     exec(toolchain_cargo(NIGHTLY).args(["miri", "setup"]))?;
-    let mut command = toolchain_cargo(NIGHTLY);
-    command
-        .args(["miri", "test", "--locked"])
-        .env(
-            "MIRIFLAGS",
-            "-Zmiri-strict-provenance -Zmiri-disable-isolation",
-        )
-        .env(
-            "CARGO_TARGET_DIR",
-            crate::command::root().join("target/miri"),
-        );
+    let miri_test = || {
+        let mut command = toolchain_cargo(NIGHTLY);
+        command
+            .args(["miri", "test", "--locked"])
+            .env(
+                "MIRIFLAGS",
+                "-Zmiri-strict-provenance -Zmiri-disable-isolation",
+            )
+            .env(
+                "CARGO_TARGET_DIR",
+                crate::command::root().join("target/miri"),
+            );
+        command
+    };
+    let mut command = miri_test();
     packages(&mut command, CHECKED);
-    exec(&mut command)
+    exec(&mut command)?;
+    // The `tracing` layer's own unsafe code (its span table) has unit tests; its
+    // integration tests (threads, files, `tracing-subscriber`) run under the sanitizers.
+    exec(miri_test().args(["--lib", "-p", "ada-tracing"]))
 }
 
 fn sanitizer(name: &str, build_std: bool) -> Result<(), String> {
