@@ -231,6 +231,19 @@ impl SpanTable {
         self.read(span, |entry| *entry)
     }
 
+    /// [`Self::insert`] of an entry (for the tests).
+    #[cfg(test)]
+    fn insert_entry(&self, span: u64, entry: &SpanEntry) -> bool {
+        let len = usize::from(entry.len);
+        self.insert(
+            span,
+            entry.name,
+            entry.category,
+            &entry.fields[..len],
+            entry.args(),
+        )
+    }
+
     /// Records that `span`'s fields are in the registry's extensions now (after the
     /// caller put them there): later lookups go there.
     pub(crate) fn mark_moved(&self, span: u64) {
@@ -263,17 +276,6 @@ mod tests {
     use super::*;
     use ada::{ArgType, EventKind};
 
-    fn put(table: &SpanTable, span: u64, entry: &SpanEntry) -> bool {
-        let len = usize::from(entry.len);
-        table.insert(
-            span,
-            entry.name,
-            entry.category,
-            &entry.fields[..len],
-            entry.args(),
-        )
-    }
-
     fn entry(name: u32, value: u64) -> SpanEntry {
         let mut entry = SpanEntry {
             name,
@@ -288,7 +290,7 @@ mod tests {
     #[test]
     fn insert__free_slot__then_found_until_removed() {
         let table = SpanTable::new(8);
-        assert!(put(&table, 5, &entry(1, 10)));
+        assert!(table.insert_entry(5, &entry(1, 10)));
         assert_eq!(table.get(5), Ok(entry(1, 10)));
         assert_eq!(table.get(6), Err(Missing::Absent), "another id");
         table.remove(5);
@@ -298,44 +300,44 @@ mod tests {
     #[test]
     fn insert__slot_of_another_open_span__then_refused_and_the_other_kept() {
         let table = SpanTable::new(1);
-        assert!(put(&table, 5, &entry(1, 10)));
-        assert!(!put(&table, 6, &entry(1, 11)));
+        assert!(table.insert_entry(5, &entry(1, 10)));
+        assert!(!table.insert_entry(6, &entry(1, 11)));
         assert_eq!(table.get(6), Err(Missing::Absent));
         assert_eq!(table.get(5), Ok(entry(1, 10)));
         table.remove(6); // not its slot: nothing changes
         assert_eq!(table.get(5), Ok(entry(1, 10)));
         table.remove(5);
-        assert!(put(&table, 6, &entry(1, 11)), "free again");
+        assert!(table.insert_entry(6, &entry(1, 11)), "free again");
     }
 
     #[test]
     fn insert__same_id_still_in_its_slot__then_taken_over() {
         let table = SpanTable::new(1);
-        assert!(put(&table, 5, &entry(1, 10)));
+        assert!(table.insert_entry(5, &entry(1, 10)));
         table.mark_moved(5);
         // Span 5 closed unseen; a new span got id 5.
-        assert!(put(&table, 5, &entry(4, 12)));
+        assert!(table.insert_entry(5, &entry(4, 12)));
         assert_eq!(table.get(5), Ok(entry(4, 12)), "fresh, not moved");
     }
 
     #[test]
     fn mark_moved__then_moved_until_the_slot_is_reused() {
         let table = SpanTable::new(2);
-        assert!(put(&table, 5, &entry(1, 10)));
+        assert!(table.insert_entry(5, &entry(1, 10)));
         table.mark_moved(7); // not in the table: nothing
         assert_eq!(table.get(5), Ok(entry(1, 10)));
         table.mark_moved(5);
         assert_eq!(table.get(5), Err(Missing::Moved));
         table.remove(5);
-        assert!(put(&table, 5, &entry(1, 13)));
+        assert!(table.insert_entry(5, &entry(1, 13)));
         assert_eq!(table.get(5), Ok(entry(1, 13)));
     }
 
     #[test]
     fn insert__ids_that_are_markers__then_refused() {
         let table = SpanTable::new(4);
-        assert!(!put(&table, EMPTY, &entry(1, 1)));
-        assert!(!put(&table, CLAIMED, &entry(1, 1)));
+        assert!(!table.insert_entry(EMPTY, &entry(1, 1)));
+        assert!(!table.insert_entry(CLAIMED, &entry(1, 1)));
         assert_eq!(table.get(CLAIMED), Err(Missing::Absent));
         assert_eq!(table.get(EMPTY), Err(Missing::Absent));
     }
@@ -345,7 +347,7 @@ mod tests {
         let table = SpanTable::new(TABLE_SLOTS);
         // Registry ids of one thread: consecutive slab indices, + 1.
         let kept = (1..=256_u64)
-            .filter(|&id| put(&table, id, &entry(1, id)))
+            .filter(|&id| table.insert_entry(id, &entry(1, id)))
             .count();
         assert!(
             kept > 200,
@@ -382,17 +384,6 @@ mod loom_tests {
             fence(Ordering::Acquire);
             true
         }
-    }
-
-    fn put(table: &SpanTable, span: u64, entry: &SpanEntry) -> bool {
-        let len = usize::from(entry.len);
-        table.insert(
-            span,
-            entry.name,
-            entry.category,
-            &entry.fields[..len],
-            entry.args(),
-        )
     }
 
     fn entry(value: u64) -> SpanEntry {
@@ -433,7 +424,7 @@ mod loom_tests {
             assert!(same_slot(&table, first, second), "the model needs one slot");
             // The span is created, then handed to another thread (with one reference
             // each) which enters it: the hand-off is a spawn, as a channel would be.
-            assert!(put(&table, first, &entry(10)));
+            assert!(table.insert_entry(first, &entry(10)));
             let references = Arc::new(References(AtomicUsize::new(2)));
             let enterer = {
                 let (table, references) = (Arc::clone(&table), Arc::clone(&references));
@@ -448,7 +439,7 @@ mod loom_tests {
             let creator = {
                 let table = Arc::clone(&table);
                 thread::spawn(move || {
-                    let kept = put(&table, second, &entry(20));
+                    let kept = table.insert_entry(second, &entry(20));
                     if kept {
                         assert_eq!(table.get(second), Ok(entry(20)));
                     }
@@ -462,7 +453,7 @@ mod loom_tests {
             let kept = creator.join().unwrap();
             if !kept {
                 // Refused while the first span was open: the slot is free now.
-                assert!(put(&table, second, &entry(20)));
+                assert!(table.insert_entry(second, &entry(20)));
             }
             assert_eq!(table.get(second), Ok(entry(20)));
             kept
@@ -488,7 +479,7 @@ mod loom_tests {
                     }
                 })
             };
-            assert!(put(&table, 2, &entry(30)));
+            assert!(table.insert_entry(2, &entry(30)));
             enterer.join().unwrap();
         });
     }
@@ -499,7 +490,7 @@ mod loom_tests {
             let table = Arc::new(SpanTable::new(2));
             // The registry's extensions, behind their lock.
             let extensions = Arc::new(loom::sync::Mutex::new(None::<u64>));
-            assert!(put(&table, 2, &entry(30)));
+            assert!(table.insert_entry(2, &entry(30)));
             let recorder = {
                 let (table, extensions) = (Arc::clone(&table), Arc::clone(&extensions));
                 thread::spawn(move || {
