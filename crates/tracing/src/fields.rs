@@ -215,7 +215,7 @@ impl SpanArgs {
     /// A table entry's span, to be kept in the registry's extensions from now on.
     pub(crate) fn from_entry(entry: &SpanEntry) -> Self {
         let mut args = Self::new(entry.name, entry.category);
-        for (&field, &record) in entry.fields.iter().zip(entry.args()) {
+        for (&field, &record) in entry.fields().iter().zip(entry.args()) {
             args.push(usize::from(field), record);
         }
         args

@@ -122,16 +122,16 @@ impl AdaLayer {
         }
         let mut records = Records::new(Event::default());
         records.extend(args);
-        self.enter_records(entry, records);
+        self.enter_records(entry, &mut records);
     }
 
     /// Enters the span of `entry`: `records` (its Enter, stamped here, then its
     /// arguments) on this thread's lane, and `entry` on this thread's stack.
-    fn enter_records(&self, entry: Entry, mut records: Records) {
+    fn enter_records(&self, entry: Entry, records: &mut Records) {
         stack::enter(entry, || {
             *records.first_mut() =
                 Event::now(EventKind::Enter, entry.name, 0).with_category(entry.category);
-            self.write(&records)
+            self.write(records)
         });
     }
 
@@ -167,7 +167,7 @@ impl AdaLayer {
             category,
             written: false,
         };
-        self.enter_records(entry, records);
+        self.enter_records(entry, &mut records);
     }
 
     /// Writes one record on this thread's index lane; whether it was.

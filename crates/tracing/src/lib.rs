@@ -112,13 +112,14 @@
 //!
 //! Each layer keeps the open spans' names and fields in a table of its own: 1,024 slots
 //! of 128 bytes (128 KiB, allocated with the layer), found by a hash of the span id with
-//! one atomic load at each enter, on whatever thread. A span whose slot is taken by
-//! another open span, or with more than three argument records, is kept in the
-//! registry's span extensions instead (an allocation and a lock per span): correct, and
-//! slower: the more spans a program keeps open at once (slots are shared by hash, so
-//! some collide long before a thousand), and the wider its spans, the more of them take
-//! that path. `cargo xtask cost` counts each operation's
-//! instructions beside a layer that does nothing; `docs/benchmarks.md` has the times.
+//! a few atomic loads at each enter, on whatever thread (a sequence lock: no lock is
+//! taken). A span whose slot is taken by another open span, or with more than three
+//! argument records, is kept in the registry's span extensions instead (an allocation
+//! and a lock per span): correct, and slower: the more spans a program keeps open at
+//! once (slots are shared by hash, so some collide long before a thousand), and the
+//! wider its spans, the more of them take that path. `cargo xtask cost` counts each
+//! operation's instructions beside a layer that does nothing; `docs/benchmarks.md` has
+//! the times.
 //!
 //! # Finishing
 //!

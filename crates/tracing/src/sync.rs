@@ -1,4 +1,4 @@
-//! The only place this crate takes atomics and cells from.
+//! The only place this crate takes atomics from.
 //!
 //! The span table's (`crate::table`) are `std`'s normally and loom's under
 //! `--cfg loom`: that table is the crate's one cross-thread protocol, and its models
@@ -8,11 +8,9 @@
 //! access `Relaxed`.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-
-pub(crate) use ada_slots::cell::UnsafeCell;
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 
 use std::sync::atomic::{AtomicU64 as StatWord, Ordering as StatOrdering};
 

@@ -1,7 +1,7 @@
 //! The open spans' names and fields, kept by the layer in a table of its own indexed by
-//! a hash of the span id: what an enter writes, found with one atomic load instead of
-//! the subscriber registry's lookup and its extensions (which cost an allocation and a
-//! map insert at every span's creation, a lock at every enter, a free at its close: a
+//! a hash of the span id: what an enter writes, found with a few atomic loads instead
+//! of the subscriber registry's lookup and its extensions (which cost an allocation and
+//! a map insert at every span's creation, a lock at every enter, a free at its close: a
 //! third of a span's cost through this layer, counted by callgrind).
 //!
 //! A span that does not fit (more argument records than [`TABLE_ARGS`], or its slot
@@ -10,31 +10,36 @@
 //!
 //! # Protocol
 //!
-//! A slot holds one open span at a time. Its `span` word is [`EMPTY`], [`CLAIMED`]
-//! (being written) or the span's id; its entry (names and argument records) is
-//! written only while the word is `CLAIMED`, and is immutable while it holds the id.
+//! A slot holds one open span at a time. Its `span` word says who may write the slot:
+//! nobody ([`EMPTY`]), the thread writing it ([`CLAIMED`]), or nobody while it holds
+//! the span with that id. The entry itself (its owner's id, names and argument records)
+//! is a sequence lock: atomic words written only by the claiming thread, with a
+//! `version` that is odd while they change; a reader copies the words and keeps the
+//! copy only if the version was even and unchanged around it, the owner is the span it
+//! asked for, and the `span` word still holds that span. Nothing in a slot is a plain memory location, so no interleaving is a
+//! data race: a reader that overlaps a write (which needs a span closed while another
+//! thread still enters it: a caller of `Dispatch::try_close` closing one reference too
+//! many can do that) misses, and takes the slower path.
 //!
 //! | step | who | access | ordering | why |
 //! |---|---|---|---|---|
-//! | claim | the span's creator (`on_new_span`) | CAS `span` `EMPTY` → `CLAIMED` | Acquire | the previous occupant's readers' reads happen-before this claim's writes (they are ordered before its close, whose release store this pairs with) |
-//! | publish | the creator | store `span` = id | Release | the entry's writes happen-before any read of it by a thread that loads the id |
-//! | read | any thread entering the span (`on_enter`) | load `span` == id, load `moved`, then read the entry | Acquire, Acquire | pair with publish, and with the move below |
+//! | claim | the span's creator (`on_new_span`) | CAS `span` `EMPTY` → `CLAIMED` | Acquire | pairs with the release below: the previous writer's `version` is seen, so versions only grow |
+//! | write | the claimer | `version` odd; fence; the words; `version` even | Relaxed, Release fence, Relaxed, Release | a reader that sees any new word sees the odd version after it; one that sees the even version sees every word |
+//! | publish | the claimer | store `span` = id | Release | pairs with `remove`'s load: the next claim sees this writer's `version` |
+//! | read | any thread entering the span (`on_enter`, `on_record`) | load `version`, the words, fence, `version` again, then `moved` | Acquire, Relaxed, Acquire fence, Relaxed, Acquire | the sequence lock's read side; `moved` pairs with the move below |
 //! | move | a thread recording new values (`on_record`) | store `moved` = true, after putting the merged fields in the extensions | Release | a reader that sees the flag finds the fields there (the extensions' lock orders them too) |
-//! | release | the span's closer (`on_close`) | store `span` = `EMPTY` | Release | pairs with the next claim |
+//! | release | the span's closer (`on_close`) | load `span` == id, store `span` = `EMPTY` | Acquire, Release | pairs with publish and with the next claim |
 //!
-//! Why a reader's read cannot overlap the next occupant's writes: a thread reads a
-//! span's entry only inside `on_enter`, holding the span open, and a span closes
-//! when its last reference is dropped. `tracing-subscriber`'s registry counts the
-//! references as `Arc` does (a Release decrement, an Acquire fence before the close),
-//! so every reader's reads happen-before the close, the release store, and the next
-//! claim. A new span with an id still in its slot (a close this layer did not see)
-//! takes the slot over the same way.
+//! In correct use a reader never misses: a thread reads a span's entry only while it
+//! holds the span open (its creation, and so the write, happen-before), and the span
+//! closes when its last reference drops (`tracing-subscriber`'s registry counts them as
+//! `Arc` does), after every such read.
 //!
-//! The loom models (`loom__*` below) check the steps against a two-slot table, with
-//! the registry's reference count modelled as it is.
+//! The loom models (`loom__*` below) check the read side against writes on other
+//! threads on a two-slot table, with the registry's reference count modelled as it is.
 
-use crate::sync::{AtomicBool, AtomicU64, Ordering, UnsafeCell};
-use ada::Event;
+use crate::sync::{AtomicBool, AtomicU64, Ordering, fence};
+use ada::{Event, EventKind};
 use crossbeam_utils::CachePadded;
 
 /// Argument records a table entry holds (more, and the span is kept in the registry's
@@ -60,7 +65,7 @@ const fn is_id(span: u64) -> bool {
 pub(crate) struct SpanEntry {
     pub(crate) name: u32,
     pub(crate) category: u32,
-    /// How many of `args` are the span's argument records.
+    /// How many of `args` (and `fields`) are the span's.
     pub(crate) len: u8,
     /// The field index of each argument record (what `span.record` replaces by).
     pub(crate) fields: [u16; TABLE_ARGS],
@@ -72,15 +77,26 @@ impl SpanEntry {
     pub(crate) fn args(&self) -> &[Event] {
         &self.args[..usize::from(self.len)]
     }
+
+    /// The field index of each argument record.
+    pub(crate) fn fields(&self) -> &[u16] {
+        &self.fields[..usize::from(self.len)]
+    }
 }
+
+/// Words of a slot's entry: its owner's id, name and category, length and field
+/// indices, then per argument record its key and type, and its value.
+const WORDS: usize = 3 + 2 * TABLE_ARGS;
 
 /// One slot; see the module's protocol.
 #[derive(Debug)]
 struct Slot {
     span: AtomicU64,
+    /// Odd while the entry's words change.
+    version: AtomicU64,
     /// Set when `span.record` moved the fields to the registry's extensions.
     moved: AtomicBool,
-    entry: UnsafeCell<SpanEntry>,
+    words: [AtomicU64; WORDS],
 }
 
 /// Why [`SpanTable::read`] found no entry.
@@ -98,12 +114,6 @@ pub(crate) struct SpanTable {
     slots: Box<[CachePadded<Slot>]>,
 }
 
-// SAFETY: a slot's entry is written only by the thread that claimed the slot (the
-// `CLAIMED` word excludes every other writer) and read only while the slot holds an
-// open span's id, after an Acquire load that pairs with the publishing store; the
-// module's protocol shows that no read overlaps a write. Everything else is atomic.
-unsafe impl Sync for SpanTable {}
-
 impl SpanTable {
     /// A table of `slots` slots (a power of two).
     pub(crate) fn new(slots: usize) -> Self {
@@ -113,8 +123,9 @@ impl SpanTable {
                 .map(|_| {
                     CachePadded::new(Slot {
                         span: AtomicU64::new(EMPTY),
+                        version: AtomicU64::new(0),
                         moved: AtomicBool::new(false),
-                        entry: UnsafeCell::new(SpanEntry::default()),
+                        words: core::array::from_fn(|_| AtomicU64::new(0)),
                     })
                 })
                 .collect(),
@@ -148,21 +159,24 @@ impl SpanTable {
         args: &[Event],
     ) -> bool {
         let len = args.len();
-        if !is_id(span) || len > TABLE_ARGS || fields.len() != len {
+        // An entry keeps argument records as their key, type and value: any other
+        // record is kept elsewhere.
+        let plain = |record: &Event| {
+            record.kind == EventKind::Arg as u32 && record.ticks == 0 && record.category == 0
+        };
+        if !is_id(span) || len > TABLE_ARGS || fields.len() != len || !args.iter().all(plain) {
             return false;
         }
         let slot = self.slot(span);
         let mut current = EMPTY;
         loop {
             // Acquire: pairs with the release store that emptied the slot (or published
-            // the stale id), so the previous occupant's readers are done.
-            match slot.span.compare_exchange(
-                current,
-                CLAIMED,
-                // mutant: tracing.table_claim_acquire
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
+            // the stale id), so this writer sees the last one's version and versions
+            // only grow (readers compare them).
+            match slot
+                .span
+                .compare_exchange(current, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
+            {
                 Ok(_) => break,
                 // The same id still there: its span closed without this layer seeing it
                 // (a new span cannot have a live span's id). Take the slot over.
@@ -170,27 +184,40 @@ impl SpanTable {
                 Err(_) => return false,
             }
         }
-        // SAFETY: the `CLAIMED` word makes this thread the slot's only writer, and no
-        // reader reads a slot holding `CLAIMED` (see the module's protocol).
-        slot.entry.with_mut(|stored| unsafe {
-            let stored = &mut *stored;
-            stored.name = name;
-            stored.category = category;
-            #[allow(clippy::cast_possible_truncation)] // at most TABLE_ARGS
-            {
-                stored.len = len as u8;
-            }
-            // At most three: a loop, not two calls of `memcpy`.
-            for (index, (&field, &record)) in fields.iter().zip(args).enumerate() {
-                stored.fields[index] = field;
-                stored.args[index] = record;
-            }
-        });
+        // The claim makes this thread the slot's only writer, and its Acquire saw the
+        // last writer's version: Relaxed.
+        let version = slot.version.load(Ordering::Relaxed);
+        slot.version
+            .store(version.wrapping_add(1), Ordering::Relaxed);
+        // Release fence: a reader whose loads see any word written below sees the odd
+        // version in its check after them.
+        // mutant: tracing.table_write_fence
+        fence(Ordering::Release);
+        // Relaxed: ordered by the fence above and the release store below. Only the
+        // words this entry uses: a reader reads no more.
+        slot.words[0].store(span, Ordering::Relaxed);
+        slot.words[1].store(
+            u64::from(name) | u64::from(category) << 32,
+            Ordering::Relaxed,
+        );
+        let mut shape = len as u64;
+        for (index, (&field, record)) in fields.iter().zip(args).enumerate() {
+            shape |= u64::from(field) << (16 * (index + 1));
+            slot.words[3 + 2 * index].store(
+                u64::from(record.name) | u64::from(record.depth) << 32,
+                Ordering::Relaxed,
+            );
+            slot.words[4 + 2 * index].store(record.argument, Ordering::Relaxed);
+        }
+        slot.words[2].store(shape, Ordering::Relaxed);
         // Relaxed: published by the release store below.
         slot.moved.store(false, Ordering::Relaxed);
-        // Release: the entry's writes happen-before any read by a thread that loads
-        // this id.
-        // mutant: tracing.table_publish_release
+        // Release: a reader that sees this even version sees every word above.
+        // mutant: tracing.table_version_release
+        slot.version
+            .store(version.wrapping_add(2), Ordering::Release);
+        // Release: pairs with `remove`'s Acquire load, so that the next claim sees this
+        // version.
         slot.span.store(span, Ordering::Release);
         true
     }
@@ -207,19 +234,37 @@ impl SpanTable {
         span: u64,
         read: impl FnOnce(&SpanEntry) -> R,
     ) -> Result<R, Missing> {
+        if !is_id(span) {
+            return Err(Missing::Absent);
+        }
         let slot = self.slot(span);
-        // Acquire: pairs with the publishing store.
-        if !is_id(span) || slot.span.load(Ordering::Acquire) != span {
+        // Acquire: pairs with the writer's release store of the even version.
+        // mutant: tracing.table_read_acquire
+        let version = slot.version.load(Ordering::Acquire);
+        // Relaxed: validated by the fence and the second version load below. A torn
+        // read can give any length: it is bounded, and then discarded.
+        let owner = slot.words[0].load(Ordering::Relaxed);
+        let entry = entry_of(|index| slot.words[index].load(Ordering::Relaxed));
+        // Acquire fence: if any word above was written by a later writer, the version
+        // below shows that writer's odd (or later) version.
+        // mutant: tracing.table_read_fence
+        fence(Ordering::Acquire);
+        // Relaxed: ordered by the fence.
+        let again = slot.version.load(Ordering::Relaxed);
+        // Relaxed: a closed span's words stay until the slot is claimed again; the
+        // claim word says whether it still holds the span (in correct use it does).
+        if version % 2 == 1
+            || version != again
+            || owner != span
+            || slot.span.load(Ordering::Relaxed) != span
+        {
             return Err(Missing::Absent);
         }
         // Acquire: pairs with `mark_moved`.
         if slot.moved.load(Ordering::Acquire) {
             return Err(Missing::Moved);
         }
-        // SAFETY: the slot holds `span`, which the caller holds open: the entry is
-        // published (the Acquire above) and is not written again before the span's
-        // close, which this read happens-before (see the module's protocol).
-        Ok(slot.entry.with(|entry| read(unsafe { &*entry })))
+        Ok(read(&entry))
     }
 
     /// A copy of what the table holds of `span`, as [`Self::read`] (for the tests).
@@ -234,12 +279,11 @@ impl SpanTable {
     /// [`Self::insert`] of an entry (for the tests).
     #[cfg(test)]
     fn insert_entry(&self, span: u64, entry: &SpanEntry) -> bool {
-        let len = usize::from(entry.len);
         self.insert(
             span,
             entry.name,
             entry.category,
-            &entry.fields[..len],
+            entry.fields(),
             entry.args(),
         )
     }
@@ -259,15 +303,49 @@ impl SpanTable {
     /// dropped, on the calling thread).
     pub(crate) fn remove(&self, span: u64) {
         let slot = self.slot(span);
-        // Relaxed: the close happens-after the span's publication (the registry's
-        // reference count orders it), so the id is seen if it is there.
-        if is_id(span) && slot.span.load(Ordering::Relaxed) == span {
-            // Release: the reads of every thread that entered the span (ordered before
-            // this close) happen-before the next claim, which pairs with this.
-            // mutant: tracing.table_release_release
+        // Acquire: pairs with the publishing store, so that the next claim, which pairs
+        // with the release store below, sees the last writer's version.
+        if is_id(span) && slot.span.load(Ordering::Acquire) == span {
             slot.span.store(EMPTY, Ordering::Release);
         }
     }
+}
+
+/// The entry that a slot's words hold, as `insert` writes them: `word(index)` loads
+/// word `index` (only those the entry's length says it uses).
+#[inline]
+fn entry_of(word: impl Fn(usize) -> u64) -> SpanEntry {
+    let low = |word: u64| (word & 0xffff_ffff) as u32;
+    let high = |word: u64| (word >> 32) as u32;
+    let names = word(1);
+    let shape = word(2);
+    let mut entry = SpanEntry {
+        name: low(names),
+        category: high(names),
+        ..SpanEntry::default()
+    };
+    #[allow(clippy::cast_possible_truncation)] // the mask keeps what fits
+    let len = ((shape & 0xffff) as usize).min(TABLE_ARGS);
+    #[allow(clippy::cast_possible_truncation)] // at most TABLE_ARGS
+    {
+        entry.len = len as u8;
+    }
+    for index in 0..len {
+        #[allow(clippy::cast_possible_truncation)] // 16 bits a field index
+        {
+            entry.fields[index] = (shape >> (16 * (index + 1))) as u16;
+        }
+        let key_and_type = word(3 + 2 * index);
+        entry.args[index] = Event {
+            ticks: 0,
+            name: low(key_and_type),
+            category: 0,
+            argument: word(4 + 2 * index),
+            kind: EventKind::Arg as u32,
+            depth: high(key_and_type),
+        };
+    }
+    entry
 }
 
 #[cfg(all(test, not(loom)))]
@@ -280,9 +358,9 @@ mod tests {
         let mut entry = SpanEntry {
             name,
             category: 2,
-            len: 1,
             ..SpanEntry::default()
         };
+        entry.len = 1;
         entry.args[0] = Event::arg(3, ArgType::U64, value);
         entry
     }
@@ -361,13 +439,13 @@ mod tests {
 #[allow(non_snake_case)]
 mod loom_tests {
     //! The table against the registry's reference count, on a two-slot table (ids 1
-    //! and 3 share a slot, 2 has the other). Each model's cells are loom's: a read of
-    //! an entry that overlaps a write is reported as a race.
+    //! and 3 share a slot, 2 has the other). A read that overlaps a write must miss,
+    //! never return a mix of two entries (each model's entries differ in every word).
 
     use super::*;
     use ada::ArgType;
     use loom::sync::Arc;
-    use loom::sync::atomic::{AtomicUsize, fence};
+    use loom::sync::atomic::AtomicUsize;
     use loom::thread;
 
     /// A span's references, counted as `tracing-subscriber`'s registry counts them
@@ -386,14 +464,17 @@ mod loom_tests {
         }
     }
 
+    /// An entry whose every word depends on `value`.
     fn entry(value: u64) -> SpanEntry {
+        #[allow(clippy::cast_possible_truncation)] // small values
+        let small = value as u32;
         let mut entry = SpanEntry {
-            name: 7,
-            category: 8,
-            len: 1,
+            name: small + 1,
+            category: small + 2,
             ..SpanEntry::default()
         };
-        entry.args[0] = Event::arg(9, ArgType::U64, value);
+        entry.len = 1;
+        entry.args[0] = Event::arg(small + 3, ArgType::U64, value);
         entry
     }
 
@@ -405,7 +486,11 @@ mod loom_tests {
     ) -> std::collections::BTreeSet<T> {
         let seen = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
         let record = std::sync::Arc::clone(&seen);
-        loom::model(move || {
+        // Two preemptions: enough for a reader to straddle a whole write (the sequence
+        // lock's words make the unbounded space too large to explore).
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(2);
+        builder.check(move || {
             let outcome = model();
             record.lock().unwrap().insert(outcome);
         });
@@ -463,10 +548,10 @@ mod loom_tests {
 
     #[test]
     fn loom__entered_before_the_creator_returns__then_the_whole_entry() {
-        loom::model(|| {
+        outcomes(|| {
             let table = Arc::new(SpanTable::new(2));
             // The enterer learns the id before any synchronisation with the creator
-            // (it polls the table): only the publishing store orders the entry.
+            // (it polls the table): only the sequence lock orders the entry.
             let enterer = {
                 let table = Arc::clone(&table);
                 thread::spawn(move || {
@@ -509,5 +594,35 @@ mod loom_tests {
             value
         });
         assert_eq!(seen.len(), 2, "both the entry and the moved fields read");
+    }
+
+    #[test]
+    fn loom__closed_too_early_while_entered_elsewhere__then_its_entry_or_a_miss_never_a_mix() {
+        // A caller of `try_close` closes one reference too many: the span's slot is
+        // freed and claimed by another span while a thread that still holds the first
+        // is entering it. That thread must read the first span's whole entry or miss.
+        let seen = outcomes(|| {
+            let table = Arc::new(SpanTable::new(2));
+            let (first, second) = (1, 3);
+            assert!(table.insert_entry(first, &entry(10)));
+            let enterer = {
+                let table = Arc::clone(&table);
+                thread::spawn(move || match table.get(first) {
+                    Ok(found) => {
+                        assert_eq!(found, entry(10), "a mix of two entries");
+                        true
+                    }
+                    Err(missing) => {
+                        assert_eq!(missing, Missing::Absent);
+                        false
+                    }
+                })
+            };
+            table.remove(first);
+            let claimed = table.insert_entry(second, &entry(20));
+            assert!(claimed, "the slot was freed");
+            enterer.join().unwrap()
+        });
+        assert_eq!(seen.len(), 2, "both the entry and a miss");
     }
 }
