@@ -220,7 +220,12 @@ where
             return;
         }
         if let Some(span) = ctx.span(id) {
-            span.extensions_mut().insert(args);
+            let mut extensions = span.extensions_mut();
+            // Another ada layer on the same registry may have kept them already (the
+            // same ids: names are process-wide); a second insert would panic.
+            if extensions.get_mut::<SpanArgs>().is_none() {
+                extensions.insert(args);
+            }
         }
     }
 

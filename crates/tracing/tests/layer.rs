@@ -647,3 +647,25 @@ fn layer__record_on_another_thread_while_entered_here__then_later_enters_carry_t
         .collect();
     assert_eq!(stages, [Some(Value::U64(1)), Some(Value::U64(2))]);
 }
+
+#[test]
+fn layer__two_ada_layers_on_one_registry__then_each_records_wide_spans_whole() {
+    use tracing_subscriber::layer::SubscriberExt;
+    // Four fields: more than the layers' tables keep, so both keep them in the same
+    // registry extensions.
+    let first = Tracer::builder().build().unwrap();
+    let second = Tracer::builder().build().unwrap();
+    let subscriber = tracing_subscriber::registry()
+        .with(ada_tracing::AdaLayer::for_tracer(&first))
+        .with(ada_tracing::AdaLayer::for_tracer(&second));
+    tracing::subscriber::with_default(subscriber, || {
+        let span = info_span!("wide", a = 1_u64, b = 2_u64, c = 3_u64, d = 4_u64);
+        let _entered = span.enter();
+    });
+    for tracer in [first, second] {
+        let report = tracer.shutdown().unwrap();
+        assert!(report.totals.is_conserved());
+        // The enter, its four arguments, the leave.
+        assert_eq!(report.totals.events_delivered, 6);
+    }
+}
