@@ -121,6 +121,12 @@
 //! operation's instructions beside a layer that does nothing; `docs/benchmarks.md` has
 //! the times.
 //!
+//! The table is the layer's own and keyed by the registry's span ids, so a layer
+//! belongs to one subscriber: one `AdaLayer` shared by two registries (through a
+//! wrapper of your own) can show one registry's fields on the other's spans, and a layer
+//! swapped in by `tracing_subscriber::reload` writes the spans already open without
+//! their fields (their names still). Two ada layers on one registry are fine.
+//!
 //! # Finishing
 //!
 //! [`FlushGuard::finish`] stops the tracer and returns its report; dropping the guard
