@@ -5,7 +5,7 @@ use crate::fields::{Records, SpanArgs, Visitor};
 use crate::ids::{self, CLOSED_EARLY, EXIT, EXIT_UNMATCHED};
 use crate::stack::{self, Entry, Exit};
 use crate::stats::{LayerStats, Stats};
-use crate::table::{Missing, SpanTable, TABLE_SLOTS};
+use crate::table::{SpanTable, TABLE_SLOTS};
 use ada::registry::Registry;
 use ada::{ArgType, Detail, Event, EventKind, Tracer};
 use std::fmt;
@@ -106,13 +106,7 @@ impl AdaLayer {
     /// entry on this thread's stack.
     #[inline]
     fn enter(&self, span: u64, name: u32, category: u32, args: &[Event]) {
-        let entry = Entry {
-            layer: self.id,
-            span,
-            name,
-            category,
-            written: false,
-        };
+        let entry = self.entry(span, name, category);
         if args.is_empty() {
             // One record: no buffer to fill and copy.
             stack::enter(entry, || {
@@ -160,14 +154,18 @@ impl AdaLayer {
             let ids = ids::callsite(metadata, &self.stats);
             (ids.name, ids.category)
         });
-        let entry = Entry {
+        self.enter_records(self.entry(id.into_u64(), name, category), &mut records);
+    }
+
+    /// This layer's stack entry for the span `span`, its Enter not written yet.
+    fn entry(&self, span: u64, name: u32, category: u32) -> Entry {
+        Entry {
             layer: self.id,
-            span: id.into_u64(),
+            span,
             name,
             category,
             written: false,
-        };
-        self.enter_records(entry, &mut records);
+        }
     }
 
     /// Writes one record on this thread's index lane; whether it was.
@@ -287,7 +285,7 @@ where
         let found = self.table.read(span, |entry| {
             self.enter(span, entry.name, entry.category, entry.args());
         });
-        if let Err(Missing::Moved | Missing::Absent) = found {
+        if found.is_err() {
             self.enter_listed(id, &ctx);
         }
     }

@@ -268,10 +268,10 @@ impl SpanTable {
     }
 
     /// A copy of what the table holds of `span`, as [`Self::read`] (for the tests).
-    #[cfg(test)]
     ///
     /// # Errors
     /// As [`Self::read`].
+    #[cfg(test)]
     pub(crate) fn get(&self, span: u64) -> Result<SpanEntry, Missing> {
         self.read(span, |entry| *entry)
     }
